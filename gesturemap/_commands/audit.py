@@ -1,8 +1,8 @@
 """``gesturemap audit DIR [REHEARSAL...] --budget 0.1 [--cost LABEL=C] [--apply]``: replay
 rehearsal recordings (by default every one the project keeps) through a project's spotter,
 print the false triggers and the thresholds that meet the budget; ``--apply`` stores them (and
-the costs) in the project's spotting settings, under the project's lock. Nothing is written
-without it."""
+the costs) in the project's spotting settings, under the project's lock, keeping those waiting
+for a gesture the model does not spot yet. Nothing is written without it."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def _basis(project: Any) -> str:
 
 def main_audit(args: argparse.Namespace) -> int:
     """Run ``gesturemap audit``; returns the exit code."""
-    from ..evaluation.audit import audit, costs_to_store, plot_audit, project_costs
+    from ..evaluation.audit import audit, plot_audit, project_costs, values_to_store
     from ..evaluation.rehearsal import rehearsal_frames
     from ..project import Project
     from ..utils.storage import atomic_write_text, outside
@@ -115,12 +115,13 @@ def main_audit(args: argparse.Namespace) -> int:
             raise GesturemapError(f"{args.dir} changed while the audit ran (its model, "
                                   "pipeline or spotting settings): nothing stored; run the "
                                   "command again")
-        settings = {**now.model["spotting"], "thresholds": result.thresholds}
-        kept = costs_to_store(result.labels, result.costs, settings.get("costs"))
-        if kept:
-            settings["costs"] = kept
-        else:
-            settings.pop("costs", None)
+        settings = dict(now.model["spotting"])
+        # the audit's, and those waiting for a gesture the model does not spot yet
+        for key, value in values_to_store(result.to_dict(), settings).items():
+            if value is None:
+                settings.pop(key, None)
+            else:
+                settings[key] = value
         now.model = {**now.model, "spotting": settings}
 
     Project.update(args.dir, store)

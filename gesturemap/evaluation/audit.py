@@ -21,7 +21,10 @@ spotter follows the costs too: a costly class competes from its default level, s
 movement that looks most like it, but not enough to fire it, fires nothing rather than its
 runner-up (:class:`~gesturemap.Spotter`'s ``costs``).
 
-The recall the chosen thresholds lose is counted on the audit's own gestures, and a choice
+What the spotter does now is the replay at the settings' own thresholds and costs (each
+gesture's stored threshold, the default level ``relative_threshold`` where it has none): the
+"now" figures, and what the recall the chosen thresholds lose is counted from. The recall
+they lose is counted on the audit's own gestures, and a choice
 judged on the performers it was made on looks better than it will on others: the audit
 also chooses on half of the performers and counts on the other half, many times, and adds
 the difference (``recall_drop``, give or take ``recall_drop_spread``).
@@ -53,15 +56,16 @@ from ..models.spotting.core import (
     DEFAULT_THRESHOLD,
     Event,
     Spotter,
+    set_aside,
     spotted_settings,
     with_new_names,
 )
 from ..models.spotting.costs import COMPETES_FROM, check_costs, cost_of
 from .spotting.scores import ground_truth_events, match_detections
 
-__all__ = ["DEFAULT_GRID", "Audit", "Curve", "FalseTrigger", "audit", "costs_to_store",
+__all__ = ["DEFAULT_GRID", "Audit", "Curve", "FalseTrigger", "audit",
            "cross_fitted_audit", "minutes_to_show", "plot_audit", "project_costs",
-           "rate_bound", "shown_text"]
+           "rate_bound", "shown_text", "values_to_store"]
 
 log = logging.getLogger("gesturemap.evaluation.audit")
 
@@ -144,7 +148,10 @@ class Audit:
         score (what carries over to a model retrained on the same gestures).
     predicted_false_alarms : ``{label: per minute}`` at the chosen thresholds.
     predicted_recall : ``{label: share of its gestures recognised}`` (NaN: none to count).
-    baseline_false_alarms, baseline_recall : the same at the settings' own thresholds.
+    baseline_false_alarms, baseline_recall : the same now: at the settings' own thresholds
+        (``baseline_thresholds``), with the costs they store.
+    baseline_thresholds : ``{label: value}``: the settings' own thresholds, each gesture's
+        stored one, else its default level (``relative_threshold`` times its typical score).
     met : whether the budget is met (else the strictest thresholds of the grid).
     curve : ``{label: Curve}``.
     events : the false triggers at the chosen thresholds (:class:`FalseTrigger`).
@@ -153,11 +160,13 @@ class Audit:
         triggers per minute, all classes together, at the chosen thresholds
         (:func:`rate_bound` of the false triggers counted over ``null_minutes``).
     shown : whether that bound is within the budget. When it is not, the rehearsal is too
-        short to show the budget, and no threshold is less strict than the settings' own.
+        short to show the budget, and no threshold is less strict than the settings' own
+        (``baseline_thresholds``).
     minutes_needed : minutes of ordinary movement that would show the budget, were no more
         false triggers found than now (:func:`minutes_to_show`).
     recall_drop : the share of every gesture counted that the chosen thresholds are expected
-        to lose against the settings' own on performers the audit has not seen: the loss
+        to lose against the settings' own (``baseline_thresholds``: the default level for a
+        project that stores none) on performers the audit has not seen: the loss
         it counted (``recall_drop_seen``) plus how much more a choice made on some of the
         performers loses on the others than on them (half-splits of the performers; 0 where
         fewer than four performers or recordings can be told apart).
@@ -188,6 +197,7 @@ class Audit:
     false_alarm_bound: float = float("inf")
     shown: bool = False
     minutes_needed: float = float("inf")
+    baseline_thresholds: dict[str, float] = field(default_factory=dict)
     recall_drop: float = float("nan")
     recall_drop_seen: float = float("nan")
     recall_drop_spread: float = float("nan")
@@ -209,7 +219,9 @@ class Audit:
                 "costs": self.costs, "predicted_false_alarms": self.predicted_false_alarms,
                 "predicted_recall": self.predicted_recall,
                 "baseline_false_alarms": self.baseline_false_alarms,
-                "baseline_recall": self.baseline_recall, "null_minutes": self.null_minutes,
+                "baseline_recall": self.baseline_recall,
+                "baseline_thresholds": self.baseline_thresholds,
+                "null_minutes": self.null_minutes,
                 "false_alarm_bound": _finite(self.false_alarm_bound), "shown": self.shown,
                 "minutes_needed": _finite(self.minutes_needed),
                 "recall_drop": _plain(self.recall_drop),
@@ -227,14 +239,16 @@ class Audit:
 
     def table(self) -> str:
         """The audit as a text table, one line per class."""
+        # "now" is the project's own thresholds, named so that the two sets can be compared
         rows = [f"{'gesture':<14}{'threshold':>11}{'x typical':>10}{'false/min':>11}"
-                f"{'recall':>8}{'  (now: false/min, recall)'}"]
+                f"{'recall':>8}{'  (now: threshold, false/min, recall)'}"]
         for lb in self.labels:
             c = self.costs.get(lb)
+            now = self.baseline_thresholds.get(lb, float("nan"))
             rows.append(
                 f"{lb:<14}{self.thresholds[lb]:>11.1f}{self.multipliers[lb]:>10.2f}"
                 f"{self.predicted_false_alarms[lb]:>11.3f}{_pct(self.predicted_recall[lb]):>8}"
-                f"  ({self.baseline_false_alarms[lb]:.3f}, "
+                f"  ({now:.1f}, {self.baseline_false_alarms[lb]:.3f}, "
                 f"{_pct(self.baseline_recall[lb]).strip()})"
                 + (f"  costs: false {c['false']:g}, miss {c['miss']:g}" if c else ""))
         rows.append(f"total {self.total_false_alarms:.3f} false triggers/min over "
@@ -273,7 +287,8 @@ def shown_text(result: dict[str, Any]) -> str:
             f"record at least {_duration(needed)} of ordinary movement in all to show it "
             f"({_duration(max(needed - minutes, 0.0))} more)")
     return (f"too short to show the budget of {result['budget']:g}/min: {what} {shows}; "
-            f"{more}. Meanwhile no threshold is proposed below the default level")
+            f"{more}. Meanwhile no threshold is proposed below the present ones (the "
+            "project's, else the default level)")
 
 
 def _duration(minutes: float) -> str:
@@ -378,21 +393,23 @@ class _Replay:
         self.groups += [("take", id(self), j) for j in range(len(self.takes))]
         self.unit_minutes = np.array(self.null_per + [0] * len(self.takes)) / rate_hz / 60.0
 
-    def spotter(self, thresholds: dict[str, float]) -> Spotter:
+    def spotter(self, thresholds: dict[str, float],
+                costs: dict[str, dict[str, float]] | None = None) -> Spotter:
         return Spotter(self.model, **{**self.settings, "thresholds": thresholds,
-                                      "costs": self.costs})
+                                      "costs": self.costs if costs is None else costs})
 
     @property
     def units(self) -> int:
         """What the counts are kept apart by: each recording, then each take."""
         return len(self.xs) + len(self.takes)
 
-    def run(self, thresholds: dict[str, float]
+    def run(self, thresholds: dict[str, float],
+            costs: dict[str, dict[str, float]] | None = None
             ) -> tuple[np.ndarray, list[tuple[int, Event]]]:
         """(U, C, 3) per recording then take (:attr:`units`) and class: false triggers,
         gestures recognised, gestures counted; and the false triggers as (recording,
-        event)."""
-        sp = self.spotter(thresholds)
+        event). ``costs``: the spotter's (None: :attr:`costs`)."""
+        sp = self.spotter(thresholds, costs)
         idx = {lb: i for i, lb in enumerate(self.labels)}
         counts = np.zeros((self.units, len(self.labels), 3), dtype=np.int64)
         false = []
@@ -485,14 +502,13 @@ def choose(fa: np.ndarray, recall: np.ndarray, budget: float, false_cost: np.nda
 
 def _choose_audit(labels: list[str], grid: np.ndarray, typical: dict[str, float],
                   counts: np.ndarray, null_minutes: float, budget: float,
-                  costs: dict[str, dict[str, float]], base_mult: float
-                  ) -> dict[str, Any]:
-    """The choice over the (C, G, 3) counts: the audit's fields but the check run's."""
+                  costs: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """The choice over the (C, G, 3) counts: the audit's fields but the check run's and
+    the settings' own ("now")."""
     fa, rec = _rates(counts, null_minutes)
     fc = np.array([cost_of(costs, lb, "false") for lb in labels])
     mc = np.array([cost_of(costs, lb, "miss") for lb in labels])
     pick, met = choose(fa, rec, budget, fc, mc)
-    b = int(np.argmin(np.abs(grid - base_mult)))
     curve = {lb: Curve(grid.copy(), grid * typical[lb], fa[i].copy(), rec[i].copy())
              for i, lb in enumerate(labels)}
     mult = {lb: float(grid[pick[i]]) for i, lb in enumerate(labels)}
@@ -501,38 +517,38 @@ def _choose_audit(labels: list[str], grid: np.ndarray, typical: dict[str, float]
         "thresholds": {lb: mult[lb] * typical[lb] for lb in labels}, "multipliers": mult,
         "predicted_false_alarms": {lb: float(fa[i, pick[i]]) for i, lb in enumerate(labels)},
         "predicted_recall": {lb: float(rec[i, pick[i]]) for i, lb in enumerate(labels)},
-        "baseline_false_alarms": {lb: float(fa[i, b]) for i, lb in enumerate(labels)},
-        "baseline_recall": {lb: float(rec[i, b]) for i, lb in enumerate(labels)},
         "met": met, "curve": curve, "null_minutes": float(null_minutes),
         "counts": {lb: counts[i].copy() for i, lb in enumerate(labels)},
     }
 
 
-def _lost(counts: np.ndarray, b: int, pick: np.ndarray) -> tuple[float, float, float]:
-    """(gestures recognised at the settings' level ``b`` but not at the per-class levels
-    ``pick``, gestures counted, gestures recognised at ``b``) from per-level counts
-    (G, C, 3)."""
+def _lost(counts: np.ndarray, now: np.ndarray, pick: np.ndarray
+          ) -> tuple[float, float, float]:
+    """(gestures recognised now but not at the per-class levels ``pick``, gestures counted,
+    gestures recognised now) from per-level counts (G, C, 3) and the counts now (C, 3): at
+    the settings' own thresholds."""
     c = np.arange(counts.shape[1])
-    return (float(counts[b, :, 1].sum() - counts[pick, c, 1].sum()),
-            float(counts[b, :, 2].sum()), float(counts[b, :, 1].sum()))
+    return (float(now[:, 1].sum() - counts[pick, c, 1].sum()),
+            float(now[:, 2].sum()), float(now[:, 1].sum()))
 
 
-def _drop_on_others(per: np.ndarray, groups: list[Any], minutes: np.ndarray, b: int,
+def _drop_on_others(per: np.ndarray, groups: list[Any], minutes: np.ndarray, now: np.ndarray,
                     choice: Any, splits: int = DROP_SPLITS) -> tuple[float, float, float]:
     """How much more recall a threshold choice loses on performers it was not chosen on.
 
     ``per`` (G, U, C, 3): counts per strictness level, unit and class; ``groups`` (U,) the
-    performer of each unit; ``minutes`` (U,) its ordinary movement; ``choice(fa, recall)``
-    the per-class levels for curves (C, G). Over random half-splits of the performers, the
-    levels are chosen on one half and the recall lost from level ``b`` is counted on the
-    other and on the half itself. Returns (the mean excess of the first over the second: the
-    optimism of a choice judged on its own performers; the standard deviation of the recall
-    lost on the other half: how much it varies from one set of performers to another; the
-    mean excess again with each loss as a share of the gestures found at ``b``), or
-    (0, NaN, 0) with fewer than four performers or two with gestures."""
+    performer of each unit; ``minutes`` (U,) its ordinary movement; ``now`` (U, C, 3) the
+    counts at the settings' own thresholds; ``choice(fa, recall)`` the per-class levels for
+    curves (C, G). Over random half-splits of the performers, the levels are chosen on one
+    half and the recall lost from ``now`` is counted on the other and on the half itself.
+    Returns (the mean excess of the first over the second: the optimism of a choice judged
+    on its own performers; the standard deviation of the recall lost on the other half: how
+    much it varies from one set of performers to another; the mean excess again with each
+    loss as a share of the gestures found now), or (0, NaN, 0) with fewer than four
+    performers or two with gestures."""
     keys = sorted(set(groups), key=repr)
     gi = np.array([keys.index(g) for g in groups])
-    with_gestures = {int(g) for g in gi[per[b, :, :, 2].sum(axis=-1) > 0]}
+    with_gestures = {int(g) for g in gi[now[:, :, 2].sum(axis=-1) > 0]}
     if len(keys) < 4 or len(with_gestures) < 2:
         return 0.0, float("nan"), 0.0
     rng = np.random.default_rng(0)
@@ -544,8 +560,8 @@ def _drop_on_others(per: np.ndarray, groups: list[Any], minutes: np.ndarray, b: 
             fa, rec = _rates(per[:, own].sum(axis=1).transpose(1, 0, 2),
                              float(minutes[own].sum()))
             pick = choice(fa, rec)
-            lost[0] += _lost(per[:, own].sum(axis=1), b, pick)
-            lost[1] += _lost(per[:, ~own].sum(axis=1), b, pick)
+            lost[0] += _lost(per[:, own].sum(axis=1), now[own].sum(axis=0), pick)
+            lost[1] += _lost(per[:, ~own].sum(axis=1), now[~own].sum(axis=0), pick)
         if lost[0, 1] > 0 and lost[1, 1] > 0:
             own_drop, other_drop = lost[:, 0] / lost[:, 1]
             excess.append(other_drop - own_drop)
@@ -667,8 +683,11 @@ def audit(model: Any, rehearsal: Any, budget: float = 0.1, costs: dict[str, Any]
     takes : the recorded takes (a :class:`~gesturemap.Dataset`, the model's own), whose
         recognition the thresholds keep when the rehearsal has no labelled gesture.
     rate_hz : frames per second of the recordings.
-    spotting : the other spotting settings (a project's, :class:`~gesturemap.Spotter`'s
-        keyword arguments); ``thresholds`` and ``costs`` among them are replaced.
+    spotting : the spotting settings (a project's, :class:`~gesturemap.Spotter`'s keyword
+        arguments): the audit replays with them. Their ``thresholds`` and ``costs`` are what
+        the spotter does now (the ``baseline_*`` figures, and what the recall lost is counted
+        from; each gesture without a threshold of its own at ``relative_threshold``); the
+        audit chooses new ones.
     grid : strictness levels tried, as multiples of each class's typical score.
     explain : give each false trigger found its "why?".
     groups : who performed each rehearsal recording (a name or number per recording): the
@@ -682,7 +701,8 @@ def audit(model: Any, rehearsal: Any, budget: float = 0.1, costs: dict[str, Any]
     settings = _settings(spotting)
     xs, labs = _recordings(rehearsal, labels)
     replay = _Replay(model, settings, xs, labs, takes, _check_rate(rate_hz), groups)
-    return _audit_replays([replay], replay.typical, budget, costs, settings, grid, explain)
+    return _audit_replays([replay], replay.typical, budget, costs, settings, grid, explain,
+                          _present(spotting))
 
 
 def cross_fitted_audit(parts: Sequence[tuple[Any, ...]], model: Any, budget: float = 0.1,
@@ -707,7 +727,8 @@ def cross_fitted_audit(parts: Sequence[tuple[Any, ...]], model: Any, budget: flo
         raise GesturemapError("cross_fitted_audit: no part to replay")
     sp = Spotter(model, **settings)
     typical = dict(zip([str(lb) for lb in sp.labels], sp.typical_scores_.tolist(), strict=True))
-    return _audit_replays(replays, typical, budget, costs, settings, grid, explain)
+    return _audit_replays(replays, typical, budget, costs, settings, grid, explain,
+                          _present(spotting))
 
 
 def project_costs(model: Any, spotting: dict[str, Any], given: dict[str, Any] | None = None
@@ -730,12 +751,21 @@ def project_costs(model: Any, spotting: dict[str, Any], given: dict[str, Any] | 
     return out
 
 
-def costs_to_store(result_labels: Sequence[str], result_costs: dict[str, Any],
-                   stored: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The costs a project keeps once an audit is applied: the audit's, and those stored for
-    gestures it did not audit (waiting for a model that spots them); None: no cost."""
-    waiting = {lb: c for lb, c in (stored or {}).items() if str(lb) not in result_labels}
-    return {**waiting, **result_costs} or None
+def values_to_store(result: dict[str, Any], stored: dict[str, Any] | None
+                    ) -> dict[str, dict[str, Any] | None]:
+    """The thresholds and costs a project keeps once an audit is applied (``gesturemap audit
+    --apply``, the window's Apply): the audit's (``result``: :meth:`Audit.to_dict`, or its
+    ``labels``, ``thresholds`` and ``costs``), and those the spotting settings ``stored``
+    keep for a gesture it did not audit: one the model does not spot yet waits in the
+    settings for a model that does, as the running spotter sets it aside. Returns
+    ``{"thresholds": ..., "costs": ...}``, each None where there is none."""
+    audited = {str(lb) for lb in result["labels"]}
+    out: dict[str, dict[str, Any] | None] = {}
+    for key in ("thresholds", "costs"):
+        waiting = {lb: v for lb, v in ((stored or {}).get(key) or {}).items()
+                   if str(lb) not in audited}
+        out[key] = {**waiting, **result[key]} or None
+    return out
 
 
 def _settings(spotting: dict[str, Any] | None) -> dict[str, Any]:
@@ -743,9 +773,58 @@ def _settings(spotting: dict[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (spotting or {}).items() if k not in ("thresholds", "costs")}
 
 
+def _present(spotting: dict[str, Any] | None) -> dict[str, Any]:
+    """The settings' own thresholds and costs: what the spotter does now, the audit's
+    "now" figures (a project's, as stored; a gesture's waiting ones are set aside later)."""
+    spotting = spotting or {}
+    thresholds = spotting.get("thresholds") or {}
+    if not isinstance(thresholds, dict):
+        raise GesturemapError(f"spotting thresholds: {thresholds!r:.80}; expected a dict "
+                              "{label: score}")
+    return {"thresholds": thresholds, "costs": check_costs(spotting.get("costs"))}
+
+
+def _now_levels(labels: list[str], typical: dict[str, float], present: dict[str, Any],
+                base: float) -> tuple[dict[str, float], dict[str, Any]]:
+    """Each gesture's threshold now (its stored one, else ``base`` times its typical score)
+    as a multiple of its typical score, and the settings' own thresholds and costs of the
+    gestures the model spots (those of another gesture wait in the settings, as the running
+    spotter sets them aside)."""
+    kept, _ = set_aside(labels, present)
+    thresholds = {str(k): float(v) for k, v in kept["thresholds"].items()}
+    levels = {lb: thresholds[lb] / typical[lb] if lb in thresholds else base for lb in labels}
+    return levels, {"thresholds": thresholds, "costs": kept["costs"]}
+
+
+def _on_grid(grid: np.ndarray, level: float) -> float:
+    """The grid's level for a level now: the same level (the grid holds every positive one,
+    up to the rounding of a threshold stored as a multiple times a typical score), else the
+    grid's end on its side (a threshold of 0 or below: the least strict level tried)."""
+    near = np.flatnonzero(np.isclose(grid, level, rtol=1e-9, atol=0.0))
+    if len(near):
+        return float(grid[near[0]])
+    return float(grid[-1] if level > grid[-1] else grid[0])
+
+
+def _run_now(replays: list[_Replay], typical: dict[str, float], now: dict[str, Any],
+             base: float) -> np.ndarray:
+    """The counts (U, C, 3) of every replay's units at the settings' own thresholds and
+    costs (``now``: the model's; a part model of a cross-fitted audit takes them as the
+    same multiples of its own typical scores, as the chosen ones are carried over)."""
+    counts = []
+    for r in replays:
+        scale = {lb: r.typical[lb] / typical[lb] for lb in r.labels}  # 1.0: the same model
+        thresholds = {lb: now["thresholds"][lb] * scale[lb] if lb in now["thresholds"]
+                      else base * r.typical[lb] for lb in r.labels}
+        costs = {lb: {**c, COMPETES_FROM: c[COMPETES_FROM] * scale[lb]}
+                 if COMPETES_FROM in c else c for lb, c in now["costs"].items()}
+        counts.append(r.run(thresholds, costs)[0])
+    return np.concatenate(counts)
+
+
 def _audit_replays(replays: list[_Replay], typical: dict[str, float], budget: float,
                    costs: Any, settings: dict[str, Any], grid: Sequence[float],
-                   explain: bool) -> Audit:
+                   explain: bool, present: dict[str, Any]) -> Audit:
     costs = check_costs(costs)
     budget = _check_budget(budget)
     labels = replays[0].labels
@@ -760,6 +839,14 @@ def _audit_replays(replays: list[_Replay], typical: dict[str, float], budget: fl
     if grid_a[0] <= 0:
         raise GesturemapError(f"grid: {grid_a[0]}: strictness levels are multiples > 0 of "
                               "each class's typical score")
+    # the settings' own thresholds are "now": each gesture's level now is tried too, so that
+    # keeping it is one of the choices and a short rehearsal can keep it exactly (a level
+    # stored by an earlier audit is already on the grid, up to rounding)
+    now_levels, now = _now_levels(labels, typical, present, base)
+    extra = [m for m in now_levels.values() if np.isfinite(m) and m > 0
+             and not np.isclose(grid_a, m, rtol=1e-9, atol=0.0).any()]
+    grid_a = np.array(sorted({*grid_a.tolist(), *extra}))
+    floor = {lb: _on_grid(grid_a, m) for lb, m in now_levels.items()}
     # first the choice without the false-trigger costs (the miss costs weigh it already):
     # what every class gets when no false trigger costs more than another
     plain = {lb: {"false": 1.0, "miss": c["miss"]} for lb, c in costs.items()}
@@ -772,13 +859,15 @@ def _audit_replays(replays: list[_Replay], typical: dict[str, float], budget: fl
                               "gesture): false triggers are counted on the movement between "
                               "gestures; record it too, labelled null (or 0)")
     curves = per.sum(axis=1).transpose(1, 0, 2)
-    fields = _choose_audit(labels, grid_a, typical, curves, minutes, budget, plain, base)
+    fields = _choose_audit(labels, grid_a, typical, curves, minutes, budget, plain)
     false, settled = _settle(replays, grid_a, fields, minutes, budget, plain, typical)
-    looser = {lb for lb, m in fields["multipliers"].items() if m < base}
+    looser = {lb for lb, m in fields["multipliers"].items() if m < floor[lb]}
     if looser and rate_bound(len(false), minutes) > budget:
         # too short a rehearsal to show the budget: a threshold is raised on the false
-        # triggers it saw, never lowered on the ones it was too short to see
-        fields["multipliers"] = {lb: max(m, base) for lb, m in fields["multipliers"].items()}
+        # triggers it saw, never lowered below the settings' own on the ones it was too
+        # short to see (the default level where a gesture has no threshold of its own)
+        fields["multipliers"] = {lb: max(m, floor[lb])
+                                 for lb, m in fields["multipliers"].items()}
         false, settled = _settle(replays, grid_a, fields, minutes, budget, plain, typical)
     fields["costs"] = costs
     if any(c["false"] > 1.0 for c in costs.values()):
@@ -787,17 +876,25 @@ def _audit_replays(replays: list[_Replay], typical: dict[str, float], budget: fl
     fields["false_alarm_bound"] = rate_bound(len(false), minutes)
     fields["shown"] = bool(fields["false_alarm_bound"] <= budget)
     fields["minutes_needed"] = minutes_to_show(len(false), budget)
-    b = int(np.argmin(np.abs(grid_a - base)))
-    at_base = per[b].sum(axis=0)
-    lost, counted = at_base[:, 1].sum() - settled[:, 1].sum(), at_base[:, 2].sum()
+    # "now": the spotter as the settings stand, the figures beside the proposed ones and
+    # what the recall lost is counted from (with no threshold or cost stored, the replay at
+    # the default level: the level the HAPT calibration measured the drop from)
+    now_units = _run_now(replays, typical, now, base)
+    at_now = now_units.sum(axis=0)
+    fa_now, rec_now = _rates(at_now, minutes)
+    fields["baseline_false_alarms"] = {lb: float(fa_now[i]) for i, lb in enumerate(labels)}
+    fields["baseline_recall"] = {lb: float(rec_now[i]) for i, lb in enumerate(labels)}
+    fields["baseline_thresholds"] = {lb: now["thresholds"].get(lb, base * typical[lb])
+                                     for lb in labels}
+    lost, counted = at_now[:, 1].sum() - settled[:, 1].sum(), at_now[:, 2].sum()
     fc = np.array([cost_of(costs, lb, "false") for lb in labels])
     mc = np.array([cost_of(costs, lb, "miss") for lb in labels])
     excess, spread, excess_share = _drop_on_others(
         per, [g for r in replays for g in r.groups],
-        np.concatenate([r.unit_minutes for r in replays]), b,
+        np.concatenate([r.unit_minutes for r in replays]), now_units,
         lambda fa, rec: choose(fa, rec, budget, fc, mc)[0])
     seen = lost / counted if counted else float("nan")
-    found = at_base[:, 1].sum()
+    found = at_now[:, 1].sum()
     fields.update(recall_drop_seen=seen, recall_drop=seen + max(excess, 0.0),
                   recall_drop_spread=spread,
                   found_share_lost=lost / found + max(excess_share, 0.0) if found

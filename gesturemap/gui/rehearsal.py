@@ -424,8 +424,15 @@ class RehearsalPanel(QtWidgets.QWidget):
                      f"{result['predicted_false_alarms'][lb]:.2f}",
                      _pct(result["baseline_recall"][lb]), _pct(result["predicted_recall"][lb]),
                      f"{result['thresholds'][lb]:.1f} ({result['multipliers'][lb]:.2f})"]
+            # "now" is the project's own thresholds (the default level where it has none):
+            # the threshold those columns were counted at, on hover
+            now = (f"now: at the project's threshold {result['baseline_thresholds'][lb]:.1f}"
+                   if lb in result.get("baseline_thresholds", {}) else "")
             for j, text in enumerate(cells):
-                self.table.setItem(i, j, QtWidgets.QTableWidgetItem(text))
+                item = QtWidgets.QTableWidgetItem(text)
+                if j in (1, 3) and now:
+                    item.setToolTip(now)
+                self.table.setItem(i, j, item)
         self.table.resizeColumnsToContents()
         self._plot(result)
         self.triggers.clear()
@@ -781,7 +788,7 @@ class WindowRehearsal:
     def apply_audit(self) -> None:
         """Store the last audit's thresholds (and the costs it followed) in the project's
         spotting settings, as ``gesturemap audit --apply`` does; Ctrl+Z takes them back."""
-        from ..evaluation.audit import costs_to_store
+        from ..evaluation.audit import values_to_store
 
         panel = self.rehearsal
         result = panel.result
@@ -793,9 +800,8 @@ class WindowRehearsal:
             panel.status.setText("the project changed since the audit (a training, a take): "
                                  "nothing applied; audit again")
             return
-        new = {"thresholds": dict(result["thresholds"]),
-               "costs": costs_to_store(result["labels"], result["costs"],
-                                       spotting.get("costs"))}
+        # the audit's, and those waiting for a gesture the model does not spot yet
+        new = values_to_store(result, spotting)
         old = {"thresholds": spotting.get("thresholds"), "costs": spotting.get("costs")}
         self.undo_stack.push(SpottingValues(  # type: ignore[attr-defined]
             self.engine_command, "apply the rehearsal audit's thresholds", new, old))  # type: ignore[attr-defined]

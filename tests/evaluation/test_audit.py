@@ -399,3 +399,114 @@ def test_a_budget_of_none_at_all_is_never_shown_and_the_audit_says_why(model, st
     assert "no rehearsal can show a budget of 0: give one above 0" in a.table()
     assert "Until then" not in a.table()
     assert all(m >= DEFAULT_THRESHOLD for m in a.multipliers.values())
+
+
+def _rest(streams):
+    return [x[lab == 0] for x, lab in zip(streams.sessions[4:6], streams.labels[4:6],
+                                           strict=True)]
+
+
+def test_now_is_the_spotter_at_the_settings_own_thresholds(model, streams):
+    """The "now" figures were the default level's whatever thresholds the settings stored:
+    after an audit's thresholds were applied, the next audit still said gesture 1 fired
+    about ten times a minute now, where with the stored thresholds it fires never. Now they
+    are the spotter's at the stored thresholds (the default level for a gesture with none;
+    one for a gesture the model does not spot waits)."""
+    rest = _rest(streams)
+    typical = dict(zip(["1", "2"], gm.Spotter(model).typical_scores_.tolist(), strict=True))
+    stored = {"1": 1.23 * typical["1"], "3": 12.0}  # "2" at the default level; "3" waits
+    a = gm.audit(model, rest, budget=20.0, explain=False, spotting={"thresholds": stored})
+    minutes = sum(len(x) for x in rest) / 50.0 / 60.0
+    now = {"1": stored["1"], "2": DEFAULT_THRESHOLD * typical["2"]}
+    events = [ev for x in rest for ev in gm.spot(model, x, thresholds=now)]
+    for lb in a.labels:
+        n = sum(str(ev.label) == lb for ev in events)
+        assert a.baseline_false_alarms[lb] == pytest.approx(n / minutes)
+    at_default = [ev for x in rest for ev in gm.spot(model, x)]
+    assert any(str(ev.label) == "1" for ev in at_default)  # the figures differ from those
+    assert a.baseline_thresholds == pytest.approx(now)
+    assert a.to_dict()["baseline_thresholds"] == a.baseline_thresholds
+    line = next(r for r in a.table().splitlines() if r.startswith("1 "))
+    assert f"({stored['1']:.1f}, {a.baseline_false_alarms['1']:.3f}, " in line
+    # the level now is among those tried: the curve has it
+    assert np.isclose(a.curve["1"].multiplier, 1.23).any()
+
+
+def test_an_audit_applied_is_now_and_the_next_audit_loses_nothing_from_it(model, streams):
+    """The recall lost is counted from the thresholds now: auditing again the rehearsal
+    whose thresholds were applied proposes them again and loses nothing from them (it
+    counted the loss from the default level, as if they had never been applied)."""
+    run = {"labels": streams.labels[4:6], "explain": False}
+    first = gm.audit(model, streams.sessions[4:6], budget=BUDGET, **run)
+    assert first.recall_drop > 0  # from the default level: there is something to lose
+    again = gm.audit(model, streams.sessions[4:6], budget=BUDGET,
+                     spotting={"thresholds": first.thresholds}, **run)
+    assert again.thresholds == pytest.approx(first.thresholds)
+    assert again.baseline_thresholds == pytest.approx(first.thresholds)
+    assert again.baseline_false_alarms == pytest.approx(first.predicted_false_alarms)
+    assert again.baseline_recall == pytest.approx(first.predicted_recall)
+    assert again.recall_drop_seen == 0 and again.recall_drop == 0
+    assert again.found_share_lost == 0
+
+
+def test_a_short_rehearsal_proposes_nothing_below_the_stored_thresholds(model, streams):
+    """A rehearsal too short to show the budget proposed the default level for a gesture
+    whose stored threshold was stricter: --apply then made the spotter less strict on no
+    evidence. Its floor is the threshold now, exactly, wherever it lies."""
+    typical = dict(zip(["1", "2"], gm.Spotter(model).typical_scores_.tolist(), strict=True))
+    stored = {"1": 1.23 * typical["1"], "2": 0.3 * typical["2"]}
+    rest = streams.sessions[4][streams.labels[4] == 0][:5]
+    a = gm.audit(model, rest, budget=0.1, explain=False, spotting={"thresholds": stored})
+    assert not a.shown
+    assert a.thresholds == pytest.approx(stored)  # kept: nothing fired, nothing shown
+    assert "no threshold is proposed below the present ones" in a.table()
+
+
+def _audit_process(*args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "gesturemap", "audit", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.slow
+def test_command_keeps_a_waiting_threshold_and_audits_from_the_stored_ones(streams, tmp_path):
+    """``gesturemap audit DIR R.npz --apply`` in a process of its own: a threshold stored for
+    a gesture declared but not trained yet was erased (its cost kept); and the next audit's
+    "now" figures were the default level's, not those of the thresholds just applied."""
+    import json
+
+    folder = tmp_path / "proj"
+    _project(folder, streams)
+    waiting = {"false": 5.0, "miss": 1.0}
+
+    def store(now):
+        now.add_class("3")
+        now.model = {**now.model, "spotting": {**now.model["spotting"],
+                                               "thresholds": {"3": 12.0},
+                                               "costs": {"3": waiting}}}
+    Project.update(folder, store)
+    rehearsal = str(_rehearsal(tmp_path / "r.npz", streams))
+    run = _audit_process(str(folder), rehearsal, "--budget", str(BUDGET), "--apply",
+                         "--json", str(tmp_path / "first.json"))
+    assert run.returncode == 0, run.stderr
+    first = json.loads((tmp_path / "first.json").read_text())
+    spotting = Project.load(folder).model["spotting"]
+    assert spotting["thresholds"] == {**first["thresholds"], "3": 12.0}
+    assert spotting["costs"] == {"3": waiting}
+    assert first["baseline_false_alarms"] != first["predicted_false_alarms"]
+
+    run = _audit_process(str(folder), rehearsal, "--budget", str(BUDGET),
+                         "--json", str(tmp_path / "again.json"))
+    assert run.returncode == 0, run.stderr
+    again = json.loads((tmp_path / "again.json").read_text())
+    assert again["baseline_thresholds"] == first["thresholds"]
+    assert again["baseline_false_alarms"] == pytest.approx(first["predicted_false_alarms"])
+    assert again["baseline_recall"] == pytest.approx(first["predicted_recall"])
+    assert again["thresholds"] == pytest.approx(first["thresholds"])
+    assert again["recall_drop"] == 0
+    line = next(r for r in run.stdout.splitlines() if r.startswith("1 "))
+    assert (f"({first['thresholds']['1']:.1f}, {first['predicted_false_alarms']['1']:.3f}, "
+            in line), run.stdout
+    assert "gestures lost to the proposed thresholds: 0.0%" in run.stdout

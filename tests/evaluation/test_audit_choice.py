@@ -41,7 +41,8 @@ def _per(recalls: dict[str, tuple[int, int]]) -> np.ndarray:
 
 def _excess(per: np.ndarray) -> tuple[float, float, float]:
     ones = np.ones(2)
-    return _drop_on_others(per, list("abcd"), np.ones(4), 0,
+    # the counts now: at the settings' level, the first
+    return _drop_on_others(per, list("abcd"), np.ones(4), per[0],
                            lambda fa, rec: choose(fa, rec, 1.0, ones, ones)[0])
 
 
@@ -66,6 +67,7 @@ def test_a_choice_made_on_its_own_performers_is_found_optimistic() -> None:
     assert half_share == pytest.approx(2 * half) and half > 0.05
     # too few performers to split: no correction, no spread
     ones = np.ones(2)
-    assert _drop_on_others(_per({g: (2, 0) for g in "abcd"}), list("aabb"), np.ones(4), 0,
+    per = _per({g: (2, 0) for g in "abcd"})
+    assert _drop_on_others(per, list("aabb"), np.ones(4), per[0],
                            lambda fa, rec: choose(fa, rec, 1.0, ones, ones)[0]) == (
         0.0, pytest.approx(float("nan"), nan_ok=True), 0.0)

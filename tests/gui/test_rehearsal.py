@@ -53,6 +53,17 @@ def _spotting(window):
     return window.project.model["spotting"]
 
 
+def _audit_file(qtbot, panel, path) -> None:
+    """Audit the rehearsal file ``path`` in the tab, at :data:`BUDGET`, and wait for its
+    result (a refusal fails the test, with the reason)."""
+    panel.use_files([str(path)])
+    panel.budget.setValue(BUDGET)
+    panel.audit_button.click()
+    qtbot.waitUntil(lambda: panel.result is not None
+                    or panel.status.text().startswith("no audit"), timeout=120000)
+    assert panel.result is not None, panel.status.text()
+
+
 def test_audit_in_the_window_apply_undo_and_costs(qtbot, tmp_path):
     project, path = _project_and_rehearsal(tmp_path)
     folder = tmp_path / "proj"
@@ -143,31 +154,64 @@ def test_audit_in_the_window_apply_undo_and_costs(qtbot, tmp_path):
 
 def test_a_cost_waiting_for_an_untrained_gesture_neither_stops_the_audit_nor_is_lost(
         qtbot, tmp_path):
-    """A cost given for a gesture declared but not trained yet waits in the settings (the
-    spotter sets it aside): the audit follows the others, and Apply keeps it."""
+    """A cost or a threshold given for a gesture declared but not trained yet waits in the
+    settings (the spotter sets it aside): the audit follows the others, and Apply keeps both
+    (it replaced the thresholds whole, erasing the waiting one)."""
     project, path = _project_and_rehearsal(tmp_path)
     project.add_class("thunder")
     waiting = {"false": 5.0, "miss": 1.0}
     costs = {"explosion": {"false": 10.0, "miss": 1.0}, "thunder": waiting}
-    project.model = {**project.model, "spotting": {"costs": costs}}
+    project.model = {**project.model, "spotting": {"costs": costs,
+                                                   "thresholds": {"thunder": 12.0}}}
     folder = tmp_path / "proj"
     window = open_window(qtbot, project, folder)
     panel = window.rehearsal
     window.tabs.setCurrentWidget(panel)
     qtbot.waitUntil(lambda: window.engine.model is not None, timeout=30000)
-    panel.use_files([str(path)])
-    panel.budget.setValue(BUDGET)
-    panel.audit_button.click()
-    qtbot.waitUntil(lambda: panel.result is not None
-                    or panel.status.text().startswith("no audit"), timeout=120000)
-    assert panel.result is not None, panel.status.text()
+    _audit_file(qtbot, panel, path)
     expected = _expected(folder, path, costs={"explosion": costs["explosion"]})
     assert panel.result["thresholds"] == expected.thresholds
     panel.apply_button.click()
     qtbot.waitUntil(lambda: Project.load(folder).model["spotting"].get("thresholds")
-                    == expected.thresholds, timeout=10000)
+                    == {**expected.thresholds, "thunder": 12.0}, timeout=10000)
     assert Project.load(folder).model["spotting"]["costs"] == {**expected.costs,
                                                                "thunder": waiting}
+
+
+def test_the_now_columns_are_the_projects_thresholds(qtbot, tmp_path):
+    """The tab's "now" columns were the default level's, whatever thresholds the project
+    stored (after an Apply, its own thresholds showed the default level's false triggers)."""
+    import gesturemap as gm
+
+    project, path = _project_and_rehearsal(tmp_path)
+    spotter = gm.Spotter(project.trained)
+    strict = 2.6 * spotter.typical_scores_[spotter.labels.index("explosion")]
+    project.model = {**project.model, "spotting": {"thresholds": {"explosion": strict}}}
+    folder = tmp_path / "proj"
+    window = open_window(qtbot, project, folder)
+    panel = window.rehearsal
+    window.tabs.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: window.engine.model is not None, timeout=30000)
+    saved = Project.load(folder)
+    recordings, _, _, _, rate = rehearsal_frames([str(path)], saved)
+    minutes = sum(len(x) for x in recordings) / rate / 60.0
+
+    def per_minute(**thresholds):  # explosion's false triggers: the rehearsal is all null
+        return sum(str(ev.label) == "explosion" for x in recordings
+                   for ev in gm.spot(saved.trained, x, **thresholds)) / minutes
+
+    stored, default = per_minute(thresholds={"explosion": strict}), per_minute()
+    assert f"{stored:.2f}" != f"{default:.2f}"
+    _audit_file(qtbot, panel, path)
+    rows = {panel.table.item(i, 0).text(): i for i in range(panel.table.rowCount())}
+    now = panel.table.item(rows["explosion"], 1)
+    assert now.text() == f"{stored:.2f}"
+    assert f"{strict:.1f}" in now.toolTip()
+    expected = _expected(folder, path)  # with the project's spotting settings, as stored
+    assert panel.result["baseline_false_alarms"] == expected.baseline_false_alarms
+    assert panel.result["baseline_recall"] == expected.baseline_recall
+    assert panel.result["baseline_thresholds"]["explosion"] == strict
+    assert panel.result["thresholds"] == expected.thresholds
 
 
 def test_a_cost_edited_in_the_table_leaves_the_other_costs_as_stored(qtbot, tmp_path):
