@@ -22,12 +22,15 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..outputs.rejection import rejected
 from .colours import class_colour
+from .labels import never_widens, shown_name
 from .plots import OutputsPlot
 
 __all__ = ["ClassBars", "Monitor"]
 
 #: The likeliest class's colour when it is rejected (below the threshold).
 REJECTED_COLOUR = "#4a5568"
+#: The longest class name the monitor's big line shows whole (in its large type).
+NAME_SHOWN_BIG = 24
 #: What a DTW project shows instead of the rejection slider.
 DTW_NOTE = ("DTW has no rejection threshold: a gesture matches (its message goes out, its "
             "note and one-shot play) while its distance is under DTW's match threshold — "
@@ -169,6 +172,7 @@ class Monitor(QtWidgets.QWidget):
         self.variation.setVisible(False)
         self.outputs = QtWidgets.QLabel("")
         self.outputs.setVisible(False)
+        never_widens(self.big, self.caption, self.variation)
         self.outputs_plot: OutputsPlot | None = None  # built at the first regression output
         #: The regression outputs' names (the project's ``output_names``), for the plot.
         self.output_names: list[str] = []
@@ -283,17 +287,17 @@ class Monitor(QtWidgets.QWidget):
         if distances is not None and self.rejected:
             self.big.setText("— no match")
             self.big.setStyleSheet(f"color: {REJECTED_COLOUR}")
-            self.caption.setText(f"nearest {name}: distance {float(distances[k]):.2f}, not "
-                                 "under its match threshold")
+            self.caption.setText(f"nearest {shown_name(name)}: distance "
+                                 f"{float(distances[k]):.2f}, not under its match threshold")
         elif self.rejected:
             self.big.setText("— unknown")
             self.big.setStyleSheet(f"color: {REJECTED_COLOUR}")
             self.caption.setText(
-                f"{name}: likelihood {lik[k]:.2f} below {self.threshold:.2f}"
+                f"{shown_name(name)}: likelihood {lik[k]:.2f} below {self.threshold:.2f}"
             )
         else:
             colour = self.colours.get(name) or class_colour(k)
-            self.big.setText(name)
+            self.big.setText(shown_name(name, NAME_SHOWN_BIG))
             self.big.setStyleSheet(f"color: {colour.name()}")
             self.caption.setText(
                 (f"match · distance {float(distances[k]):.2f}" if distances is not None

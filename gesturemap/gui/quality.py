@@ -32,6 +32,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..utils.children import ctrl_c_kept_from_children, helper_context, in_this_environment
 from . import quality_jobs, rehearsal_jobs
+from .labels import never_widens, shown_name
 
 __all__ = ["DistinctMeter", "QualityPanel", "QualityWorker", "WhyStrip"]
 
@@ -429,26 +430,37 @@ class DistinctMeter(QtWidgets.QFrame):
         #: the last check shown (plain data), or None
         self.last: dict[str, Any] | None = None
         self._label: Any = ""  # the class of the take followed
+        never_widens(self.nearest, self.warning)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(self.bar)
         layout.addWidget(self.nearest)
         layout.addWidget(self.warning)
 
+    def reset(self) -> None:
+        """Another project opened: nothing of the last one's takes is shown."""
+        self.last = None
+        self._label = ""
+        self.bar.setValue(0)
+        self.bar.setStyleSheet("")
+        self.nearest.setText("distinctness: shown while a take is recorded")
+        self.warning.setVisible(False)
+
     def start(self, label: Any) -> None:
         """A take of ``label`` starts: forget the last one's verdict."""
         self.last = None
         self._label = label
         self.bar.setValue(0)
-        self.nearest.setText(f"recording {label}: judged after a few frames…")
+        self.nearest.setText(f"recording {shown_name(label)}: judged after a few frames…")
         self.warning.setVisible(False)
 
     def ended(self, judging: bool) -> None:
         """The take stopped: without a verdict yet, the meter no longer says it is recording
         (``judging``: a check of it is still under way, and is shown when it comes)."""
         if self.last is None:
-            self.nearest.setText(f"{self._label}: judging the take…" if judging else
-                                 f"{self._label}: the take ended before it could be judged")
+            name = shown_name(self._label)
+            self.nearest.setText(f"{name}: judging the take…" if judging else
+                                 f"{name}: the take ended before it could be judged")
 
     def show_distinctness(self, d: dict[str, Any]) -> None:
         if not d:
@@ -459,9 +471,9 @@ class DistinctMeter(QtWidgets.QFrame):
         self.last = d
         self.updates += 1
         self.bar.setValue(int(round(100 * d["score"])))
-        self.nearest.setText(f"{d['label']}: nearest {d['nearest']} "
+        self.nearest.setText(f"{shown_name(d['label'])}: nearest {shown_name(d['nearest'])} "
                              f"({d['margin']:+.2f} per frame, {d['frames']} frames)")
-        self.warning.setText(f"⚠ collides with {d['nearest']}: {d['reason']}"
+        self.warning.setText(f"⚠ collides with {shown_name(d['nearest'])}: {d['reason']}"
                              if d["collides"] else "")
         self.warning.setVisible(bool(d["collides"]))
         colour = "#c0392b" if d["collides"] else "#2f855a"
@@ -486,6 +498,7 @@ class WhyStrip(QtWidgets.QFrame):
                                        "add it as a take of that class and retrain "
                                        "(Ctrl+Z undoes)")
         self.correct_button.clicked.connect(correct)
+        never_widens(self.text)
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(self.text, 1)
@@ -500,6 +513,11 @@ class WhyStrip(QtWidgets.QFrame):
         if not ex:
             return
         self._explanation = ex
+        self._render()
+
+    def reset(self) -> None:
+        """Another project opened: the last one's decision is not explained."""
+        self._explanation, self._rejection = {}, None
         self._render()
 
     def show_note(self, note: str) -> None:
@@ -525,8 +543,9 @@ class WhyStrip(QtWidgets.QFrame):
             return
         if rejection is not None:
             name, lik, thr = rejection
-            text = (f"why? unknown: the likeliest class, {name}, has likelihood {lik:.2f}, "
-                    f"below the rejection threshold {thr:.2f}, so no class is sent (class 0)")
+            text = (f"why? unknown: the likeliest class, {shown_name(name)}, has likelihood "
+                    f"{lik:.2f}, below the rejection threshold {thr:.2f}, so no class is sent "
+                    "(class 0)")
             if ex:  # what the model leaned to, and on what, though too unsure to decide
                 text += (f" · it leaned to {ex['text']} over the last {ex['length_s']:.1f} s")
             self.text.setText(text)

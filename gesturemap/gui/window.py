@@ -408,6 +408,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         still the one before."""
         self._opened += 1
         self.quality.clear()
+        self.why.reset()  # the project before's decision and takes are not this one's
+        self.distinct.reset()
         self._clear_rehearsal()
         self._reviewed_trainings = 0  # a new engine has trained none
         # a take, a count-in or a training of the engine before are none of this one's: the
@@ -597,6 +599,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             return
         self.engine_command("add_class", self._label(name))
         self._pending_pick = name
+        self.statusBar().showMessage(f"class {name!r} added", 4000)  # (a refusal before: gone)
 
     def rename_class(self, old: str | None = None, new: str | None = None) -> None:
         old = old or self.current_class()
@@ -616,6 +619,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         if new and new != old:  # Ctrl+Z gives the old name back
             self.undo_stack.push(RenameClass(self.engine_command, self._label(old),
                                              self._label(new), self._class_renamed))
+            # a refusal of an earlier try stayed on the status bar, beside the new name
+            self.statusBar().showMessage(f"{old!r} renamed {new!r} (Ctrl+Z undoes)", 4000)
 
     def _class_renamed(self, old: str, new: str) -> None:
         """A class renamed (or renamed back by Undo): picked, and the model retrained."""
