@@ -16,6 +16,8 @@ from gesturemap.project import Project
 from gesturemap.project.default import default_project
 from gesturemap.sources.base import Frame
 
+from .windows import untitled_window
+
 
 def _project_with_takes(seconds: float = 2.0):
     """The default project with a take of circle and of swipe, the pad held at x = 0.2 (100 Hz,
@@ -27,15 +29,6 @@ def _project_with_takes(seconds: float = 2.0):
         inputs = np.column_stack([np.full(n, 0.2), np.full(n, y), np.zeros(n), np.zeros(n)])
         project.add_take(inputs, label, times=times)
     return project
-
-
-def _window(qtbot, tmp_path, project=None) -> MainWindow:
-    window = MainWindow(project or default_project(), autosave_dir=tmp_path / "autosave",
-                        osc_in=None, trainer="thread", audio=False, engine="thread")
-    qtbot.addWidget(window)
-    window._ask_save = lambda: "discard"
-    window.show()
-    return window
 
 
 def _synced(qtbot, window: MainWindow) -> None:
@@ -56,7 +49,7 @@ def _play(qtbot, window: MainWindow, take_id: str) -> None:
 
 def test_train_with_no_takes_says_so(qtbot, tmp_path):
     """The engine refuses the command: the window said "training… N ms" for ever."""
-    window = _window(qtbot, tmp_path)
+    window = untitled_window(qtbot, tmp_path)
     window.train_button.click()
     qtbot.waitUntil(lambda: window._train_sent is None, timeout=5000)
     assert window.train_status.text() == "not trained: no takes recorded yet"
@@ -80,7 +73,7 @@ def test_nothing_to_correct_is_said_and_its_undo_does_nothing(qtbot, tmp_path):
     "training…" for ever, and Ctrl+Z on that step took out the take of the correction before."""
     project = _project_with_takes(0.3)
     project.sensor = {"transport": "osc", "host": "127.0.0.1", "port": 0}  # the pad is off
-    window = _window(qtbot, tmp_path, project)
+    window = untitled_window(qtbot, tmp_path, project)
     window.train()
     _until(qtbot, window, lambda: window._train_sent is None and window.engine.running,
            "the first training")
@@ -109,7 +102,7 @@ def test_nothing_to_correct_is_said_and_its_undo_does_nothing(qtbot, tmp_path):
 def test_a_take_recorded_during_a_playback_records_the_pad(qtbot, tmp_path):
     """Space while a take plays back: the new take held the frames played back (x = 0.2)
     instead of the pad's (x = 0.9)."""
-    window = _window(qtbot, tmp_path, _project_with_takes())
+    window = untitled_window(qtbot, tmp_path, _project_with_takes())
     _play(qtbot, window, window.engine.project.takes[0].id)
     window.pad.move_to(0.9, 0.9)
     window.classes.setCurrentRow(2)  # zigzag
@@ -128,7 +121,7 @@ def test_a_take_recorded_during_a_playback_records_the_pad(qtbot, tmp_path):
 
 def test_deleting_the_take_playing_stops_it(qtbot, tmp_path):
     """The take went on playing (8 s here) with the live sensor muted after its deletion."""
-    window = _window(qtbot, tmp_path, _project_with_takes())
+    window = untitled_window(qtbot, tmp_path, _project_with_takes())
     take_id = window.engine.project.takes[0].id
     _play(qtbot, window, take_id)
     window.dataset.delete_selected()

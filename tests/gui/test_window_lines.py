@@ -8,22 +8,14 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtWidgets
 
-from gesturemap.gui.window import MainWindow
 from gesturemap.models import HHMM
 from gesturemap.project.default import default_project
 
-
-def _window(qtbot, tmp_path, project=None) -> MainWindow:
-    window = MainWindow(project or default_project(), autosave_dir=tmp_path / "autosave",
-                        osc_in=None, trainer="thread", audio=False, engine="thread")
-    qtbot.addWidget(window)
-    window._ask_save = lambda: "discard"
-    window.show()
-    return window
+from .windows import untitled_window
 
 
 def test_another_project_opened_shows_nothing_of_the_one_before(qtbot, tmp_path):
-    window = _window(qtbot, tmp_path)
+    window = untitled_window(qtbot, tmp_path)
     window.why.show_explanation({"text": "circle over swipe, more than 1000× as likely",
                                  "drivers": ["vy", "x"], "decided_s": [0.1, 1.7],
                                  "length_s": 1.9})
@@ -39,7 +31,7 @@ def test_another_project_opened_shows_nothing_of_the_one_before(qtbot, tmp_path)
 
 
 def test_a_success_after_a_refusal_is_what_the_status_bar_says(qtbot, tmp_path):
-    window = _window(qtbot, tmp_path)
+    window = untitled_window(qtbot, tmp_path)
     window.rename_class("circle", "swipe")  # there is one: refused
     assert "not renamed" in window.statusBar().currentMessage()
     window.rename_class("circle", "round")
@@ -64,7 +56,7 @@ def test_a_class_named_at_length_does_not_widen_the_window(qtbot, tmp_path):
         for _ in range(2):
             project.add_take(rng.normal(size=(40, 4)) + (label == "swipe"), label,
                              times=np.arange(40) * 0.01)
-    window = _window(qtbot, tmp_path, project)
+    window = untitled_window(qtbot, tmp_path, project)
     window.resize(1280, 780)
     qtbot.wait(100)
     window.timer.stop()  # the lines below stay as set (not running, the timer clears them)

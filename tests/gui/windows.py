@@ -27,6 +27,17 @@ def open_window(qtbot, project: Project, folder: Path, engine: str = "process",
     return window
 
 
+def untitled_window(qtbot, tmp_path: Path, project: Project | None = None) -> MainWindow:
+    """A window on ``project`` (the default project if None), untitled (its autosave in
+    ``tmp_path``), its engine and training on threads, no synth; it never asks to save."""
+    window = MainWindow(project or default_project(), autosave_dir=tmp_path / "autosave",
+                        osc_in=None, trainer="thread", audio=False, engine="thread")
+    qtbot.addWidget(window)
+    window._ask_save = lambda: "discard"
+    window.show()
+    return window
+
+
 def pad_take(kind: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """A take as the pad records it: x, y, vx, vy at 100 Hz, and its times."""
     pos = gesture_path(kind, 60) + rng.normal(size=(60, 2)) * 0.005
