@@ -313,15 +313,20 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             ("&Quit", QtGui.QKeySequence.StandardKey.Quit, self.close),
         ):
             action = file.addAction(text)
-            action.setShortcut(key)
+            # every binding of the platform (Redo is Ctrl+Y and Ctrl+Shift+Z on Linux; one
+            # shortcut kept only the first); Quit has none on some platforms: Ctrl+Q there
+            bindings = QtGui.QKeySequence.keyBindings(key)
+            if not bindings and text == "&Quit":
+                bindings = [QtGui.QKeySequence("Ctrl+Q")]
+            action.setShortcuts(bindings)
             action.triggered.connect(slot)
             if text == "&Open…":
                 file.addMenu(self.recent_menu)
         edit = bar.addMenu("&Edit")
         undo = self.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QtGui.QKeySequence.StandardKey.Undo)
+        undo.setShortcuts(QtGui.QKeySequence.StandardKey.Undo)
         redo = self.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcut(QtGui.QKeySequence.StandardKey.Redo)
+        redo.setShortcuts(QtGui.QKeySequence.StandardKey.Redo)
         edit.addAction(undo)
         edit.addAction(redo)
         view = bar.addMenu("&View")

@@ -59,3 +59,22 @@ def test_space_records_from_a_target_box_with_the_target_typed(qtbot, tmp_path):
     _space_records_from(qtbot, window, box)
     (take,) = window.project.takes
     np.testing.assert_allclose(take.outputs, 0.75)
+
+
+def test_redo_and_quit_answer_every_key_of_the_platform(qtbot, tmp_path):
+    """Redo kept only the platform's first binding (Ctrl+Y on Linux: Ctrl+Shift+Z did
+    nothing), and Quit had no key where the platform names none."""
+    window = open_window(qtbot, default_project(), tmp_path / "p", engine="thread",
+                         audio=False)
+    window.rename_class("circle", "round")
+    qtbot.waitUntil(lambda: "round" in [str(c) for c in window.project.classes], timeout=5000)
+    window.undo_stack.undo()
+    qtbot.waitUntil(lambda: "circle" in [str(c) for c in window.project.classes], timeout=5000)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QtWidgets.QApplication.activeWindow() is window, timeout=5000)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier
+                   | QtCore.Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: "round" in [str(c) for c in window.project.classes], timeout=5000)
+    quit_keys = [a.shortcuts() for a in window.menuBar().actions()[0].menu().actions()
+                 if a.text() == "&Quit"]
+    assert quit_keys and quit_keys[0], "Quit has no key"
