@@ -561,6 +561,15 @@ class WindowRehearsal:
         project (so that a window killed mid-rehearsal loses nothing), while the window reads
         the same frames from its input ring to audit them at once. Never a take."""
         panel = self.rehearsal
+        if on and self.record_button.isChecked():  # type: ignore[attr-defined]
+            # a take's frames and a rehearsal's are never the same (the take would hold
+            # the rehearsal's ordinary movement, and the audit a gesture recorded as rest)
+            panel.record.blockSignals(True)
+            panel.record.setChecked(False)
+            panel.record.blockSignals(False)
+            panel.source.setText("not recording a rehearsal: a take is being recorded; stop "
+                                 "it first (Space)")
+            return
         if on:
             self._rehearsal_chunks = []
             self._rehearsal_missed = 0

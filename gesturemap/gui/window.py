@@ -685,6 +685,13 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         return bool(engine.recording)
 
     def start_recording(self) -> None:
+        if self.rehearsal.record.isChecked():  # Space by habit, in the middle of a rehearsal
+            # its frames never become a take (a take would retrain the model it audits)
+            self.train_status.setText("not recorded: a rehearsal is being recorded, and its "
+                                      "frames never become a take; stop it first (Rehearsal "
+                                      "tab)")
+            self.record_button.setChecked(False)
+            return
         label = self.current_class()
         if label is None and not self.project.output_names:  # a regression needs no class
             self.train_status.setText("add a class first")

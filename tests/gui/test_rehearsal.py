@@ -486,3 +486,31 @@ def test_an_audit_while_a_scene_plays_audits_the_scenes_model(qtbot, tmp_path):
     assert panel.result is not None, panel.status.text()
     assert panel.result["thresholds"] == expected.thresholds
     assert panel.result["baseline_false_alarms"] == expected.baseline_false_alarms
+
+
+def test_space_while_a_rehearsal_records_records_no_take(qtbot, tmp_path):
+    """Space pressed by habit in the middle of a rehearsal recorded a take of its frames as
+    well (and retrained the model the rehearsal is to audit), saying nothing."""
+    project, _ = _project_and_rehearsal(tmp_path)
+    window = open_window(qtbot, project, tmp_path / "proj", engine="thread", audio=False)
+    qtbot.waitUntil(lambda: window.engine.model is not None, timeout=30000)
+    takes = len(window.project.takes)
+    window.rehearsal.record.click()
+    assert window.rehearsal.record.isChecked()
+    window.start_recording()
+    assert not window.record_button.isChecked()
+    assert "a rehearsal is being recorded" in window.train_status.text()
+    qtbot.wait(300)
+    assert not window.engine.recording
+    window.rehearsal.record.click()
+    window.stop_recording()
+    qtbot.wait(300)
+    assert len(window.project.takes) == takes
+    # nor does a rehearsal start while a take records
+    window.start_recording()
+    qtbot.waitUntil(lambda: window.engine.recording, timeout=5000)
+    window.rehearsal.record.click()
+    assert not window.rehearsal.record.isChecked()
+    assert "a take is being recorded" in window.rehearsal.source.text()
+    qtbot.wait(300)
+    assert not window.engine.stats().get("rehearsing")
