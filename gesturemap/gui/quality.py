@@ -79,8 +79,8 @@ class QualityWorker:
         self._review = _submit(self._executor(), quality_jobs.review, data)
 
     def request_explanation(self, times: np.ndarray, features: np.ndarray, names: list[str],
-                            since: float | None, frames: int, decided: int | None = None
-                            ) -> bool:
+                            since: float | None, frames: int, decided: int | None = None,
+                            decided_from: int | None = None) -> bool:
         """Submit an explanation (see :func:`quality_jobs.explain_live`) unless one is under
         way; returns whether it was submitted."""
         if self._closed:
@@ -89,7 +89,7 @@ class QualityWorker:
             return False
         self._explain = _submit(self._executor(),
             quality_jobs.explain_live, np.ascontiguousarray(times),
-            np.ascontiguousarray(features), names, since, frames, decided)
+            np.ascontiguousarray(features), names, since, frames, decided, decided_from)
         return True
 
     def request_distinctness(self, features: np.ndarray, label: Any, take: int = 0) -> bool:
@@ -622,7 +622,7 @@ class WindowQuality:
                 stats = engine.stats()
                 self.quality_worker.request_explanation(
                     times, values, list(ring.names), stats.get("stream_reset_t"), n,
-                    stats.get("decided_frames"))
+                    stats.get("decided_frames"), stats.get("decided_from"))
 
     #: the feature ring's frame count when the take being recorded started (None: no take)
     _take_from: int | None = None

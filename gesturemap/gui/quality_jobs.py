@@ -123,28 +123,48 @@ def distinct_live(features: np.ndarray, label: Any) -> dict[str, Any]:
 
 
 def explain_live(times: np.ndarray, features: np.ndarray, names: list[str],
-                 since: float | None, frames: int, decided: int | None = None
-                 ) -> dict[str, Any]:
+                 since: float | None, frames: int, decided: int | None = None,
+                 decided_from: int | None = None) -> dict[str, Any]:
     """Explain the model's live decision from the latest feature frames ``features`` (T, D)
     at ``times`` (T,): a cumulative decision reads every frame since the stream's last reset
-    (the first at time ``since``), a following one (a project's default) the last
-    ``decided`` of them (since its last restart), so those are explained — then the
-    explanation's label is the monitor's; other decisions (a window, decaying evidence) the
-    last ``frames`` (a typical take's length)."""
+    (the first at time ``since``), a following one (a project's default) those from its
+    last restart: the ``decided_from``-th frame since the reset on (else, the reset's frame
+    gone from the ring, the last ``decided``), and scores them as it does (a restart takes
+    each class up at any of its states: :meth:`~gesturemap.models.hhmm.HHMM.taken_up_anywhere`),
+    so those are explained — then the explanation's label is the monitor's; other decisions
+    (a window, decaying evidence) the last ``frames`` (a typical take's length)."""
     model = _STATE.get("model")
     if model is None or len(features) == 0:
         return {}
     decision = getattr(model, "decision", None) or getattr(
         getattr(model, "inner_", None), "decision", None)
+    # the frames' rate from every frame given: the span explained may be one frame (a
+    # restart on the latest), which has no rate of its own
+    rate_hz = (len(times) - 1) / max(float(times[-1] - times[0]), 1e-6) if len(times) > 1 \
+        else 1.0
+    restarted = False
     if (decision in ("cumulative", "following") and since is not None
             and (times >= since).sum() > 1):
         keep = times >= since
-        if decision == "following" and decided is not None and decided > 1:
-            keep &= np.arange(len(times)) >= len(times) - decided
+        if decision == "following" and decided_from is not None:
+            restarted = decided_from > 0
+            if times[0] <= since:
+                # the reset's frame is in the ring: the restart's frame is found from it, by
+                # an offset that changes only at a restart, however many frames came since
+                # the engine counted (``decided`` counts back from the engine's latest frame:
+                # the process engine's stats are up to half a second older than the ring)
+                first = int(np.flatnonzero(keep)[0]) + decided_from
+                if first >= len(times):  # a restart on frames this copy does not hold yet
+                    return {}
+                keep = np.arange(len(times)) >= first
+            elif decided is not None:
+                keep &= np.arange(len(times)) >= len(times) - decided
     else:
         keep = np.arange(len(times)) >= len(times) - max(frames, 2)  # two give a rate
     times, features = times[keep], features[keep]
-    rate_hz = (len(times) - 1) / max(float(times[-1] - times[0]), 1e-6)
+    if restarted:  # score as the decision does since its restart (else another label)
+        anywhere = getattr(model, "taken_up_anywhere", None)
+        model = anywhere() if anywhere is not None else model
     try:
         from ..explain import explain
 

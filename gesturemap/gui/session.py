@@ -257,7 +257,9 @@ class WindowEngine(Engine):
         ``playing`` (the id of the take being played back, or None), ``playing_speed``,
         ``stream_reset_t`` (the time of the first frame since the stream's last reset),
         ``decided_frames`` (the frames a following decision reads: since its last restart;
-        None for other decisions) and ``train_refusals`` (:attr:`train_refusals`)."""
+        None for other decisions), ``decided_from`` (where those frames begin, counted from
+        the first since the reset: the frame it last restarted on, 0 if it has not; None for
+        other decisions) and ``train_refusals`` (:attr:`train_refusals`)."""
         out = super().stats()
         out["sensor_error"] = self._sensor_error
         out["network_request"] = self.network_request
@@ -266,6 +268,7 @@ class WindowEngine(Engine):
         out["playing_speed"] = getattr(self, "_play_speed", 1.0) if self._playing else None
         out["stream_reset_t"] = self.stream_reset_t
         out["decided_frames"] = getattr(self.stream, "decided_frames", None)
+        out["decided_from"] = getattr(self.stream, "decided_from", None)
         out["train_refusals"] = [list(r) for r in self.train_refusals]
         return out
 

@@ -10,6 +10,7 @@ progression within its gesture; on a bimodal dataset the states regress the outp
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -414,11 +415,35 @@ class HHMM(_ModelCommon):
         self._check_fitted()
         return HHMMStream(self)
 
+    #: True in a copy made by :meth:`taken_up_anywhere`: its whole-sequence score begins
+    #: each class at any of its states
+    _anywhere = False
+
+    def taken_up_anywhere(self) -> HHMM:
+        """A copy whose whole-sequence score (``log_likelihood``, ``predict``,
+        :func:`gesturemap.explain`) takes each class's gesture up at any of its states, as
+        the ``"following"`` decision's passes do when it restarts (a left-right class at each
+        state alike, an ergodic one at its prior): scored on the frames since a restart, it
+        gives the decision's own log-likelihoods, where this model's score would begin every
+        left-right class at its first state (a gesture begun at the frame), and may name
+        another class. The original is untouched. With ``deltas``, the stream's deltas across
+        the restart read the frames before it, which the copy does not see."""
+        clone = copy.copy(self)
+        clone._anywhere = True
+        return clone
+
     def _sequence_loglik(self, x: np.ndarray) -> np.ndarray:
         b = self._bank()
         out = np.zeros(len(self.labels_))
+        left_right, prior = b["left_right"], b["prior"]
+        if self._anywhere:  # as _filter._follow takes the classes up (see taken_up_anywhere)
+            prior = prior.copy()
+            for k, n in enumerate(b["n_states"]):
+                if left_right[k]:
+                    prior[k, :n] = 1.0 / n
+            left_right = np.zeros_like(left_right)  # the kernel then reads ``prior``
         _kernels.hmm_sequence_loglik(self._model_inputs(x), b["n_states"], b["n_comp"],
-                                     b["left_right"], b["prior"],
+                                     left_right, prior,
                                      b["trans"], b["weights"], b["mean_in"], b["linv_in"],
                                      b["lognorm_in"], out)
         return out
@@ -594,6 +619,21 @@ class HHMMStream(StreamBase):
         if self._mode != _filter.DECISION_FOLLOWING or not self._started[0]:
             return None
         return int(self._since[0]) + 1
+
+    @property
+    def decided_from(self) -> int | None:
+        """Where the frames a ``"following"`` decision reads begin, counted from the first
+        frame since the last reset (0): 0 while it has not restarted since; past a restart
+        the frame it restarted on, where its passes took each class up at any of its states
+        (score them with :meth:`HHMM.taken_up_anywhere`). It changes only at a reset or a
+        restart, so a copy of the frames since the reset taken a few frames later still finds
+        them (``decided_frames`` counts back from the latest frame). None for the other
+        decisions, or before a frame."""
+        if self._mode != _filter.DECISION_FOLLOWING or not self._started[0]:
+            return None
+        # since[1] counts the frames since the reset, since[0] those since the reset or
+        # restart: equal until a restart zeroes since[0]
+        return int(self._since[1]) - int(self._since[0])
 
     @property
     def alpha(self) -> np.ndarray:

@@ -17,13 +17,17 @@ from .test_live_decision import _segments
 POSES = np.array([[0.1, 0.1], [0.9, 0.1], [0.5, 0.9], [0.9, 0.9]])
 
 
-def _posture_model() -> gm.HHMM:
+def _posture_dataset() -> gm.Dataset:
     rng = np.random.default_rng(1)
     ds = gm.Dataset()
     for c, p in enumerate(POSES, 1):
         for _ in range(2):
             ds.add(p + 0.02 * rng.standard_normal((30, 2)), label=c)
-    return gm.HHMM(n_jobs=1).fit(ds)
+    return ds
+
+
+def _posture_model() -> gm.HHMM:
+    return gm.HHMM(n_jobs=1).fit(_posture_dataset())
 
 
 def _switching(seconds_per_pose: int = 20, seed: int = 2) -> tuple[np.ndarray, np.ndarray]:
@@ -179,3 +183,32 @@ def test_a_jump_between_gestures_does_not_decide_the_next_one(repo_dir):
     assert swipe_end.count("swipe") == len(swipe_end), labels[jump:]
     # the decision reads the swipe alone: restarted at the jump, nothing of the circle
     assert stream.decided_frames is not None and stream.decided_frames <= 60
+
+
+def test_the_frames_since_a_restart_score_as_the_decision_with_taken_up_anywhere():
+    """Postures switching without a reset restart the decision; the frames since the last
+    restart, scored by ``taken_up_anywhere()`` (each class taken up at any state, as the
+    restart does), give the stream's decision log-likelihoods exactly: what the window's
+    "why?" strip explains. The model's own score begins each left-right class at its first
+    state, and on those frames it is another number (and may name another class). (Without
+    deltas: the stream's deltas across a restart read the frames before it.)"""
+    model = gm.HHMM(n_jobs=1, deltas=False, decision="following").fit(_posture_dataset())
+    anywhere = model.taken_up_anywhere()
+    assert not model._anywhere  # the original is untouched
+    x, _ = _switching(seconds_per_pose=15)
+    stream = model.stream()
+    restarted = differs = 0
+    for i, frame in enumerate(x):
+        r = stream.step(frame)
+        start = stream.decided_from
+        assert start == i + 1 - stream.decided_frames  # no reset: counted from the first
+        if start == 0:
+            np.testing.assert_allclose(model.log_likelihood(x[:i + 1]), r.log_likelihoods)
+            continue
+        restarted += 1
+        span = x[start:i + 1]
+        np.testing.assert_allclose(anywhere.log_likelihood(span), r.log_likelihoods,
+                                   rtol=1e-9, atol=1e-9)
+        assert anywhere.predict([span])[0] == r.label
+        differs += not np.allclose(model.log_likelihood(span), r.log_likelihoods)
+    assert restarted > 100 and differs == restarted

@@ -665,6 +665,16 @@ class SpottingStream(VerifierQueue, StreamBase):
         if self._merge is not None:
             self._merge.reset()
 
+    @property
+    def decided_frames(self) -> int | None:
+        """The model's stream's (:attr:`HHMMStream.decided_frames`): the label is its."""
+        return getattr(self.inner, "decided_frames", None)
+
+    @property
+    def decided_from(self) -> int | None:
+        """The model's stream's (:attr:`HHMMStream.decided_from`): the label is its."""
+        return getattr(self.inner, "decided_from", None)
+
     def _event(self, fired: bool) -> Event | None:
         if not fired and not self._waiting:
             return None
