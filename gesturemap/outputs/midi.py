@@ -366,9 +366,9 @@ class MIDIOutput:
         # outputs past controller 119 are not sent: 120..127 would be channel mode messages
         n = max(0, min(n, LAST_CC + 1 - s.first_cc))
         if n < len(scaled):
-            self._say_beyond("cc", "outputs beyond the %dth have no controller (controllers "
-                             "%d..%d; %d outputs): not sent", n, s.first_cc, LAST_CC,
-                             len(scaled))
+            self._say_beyond("cc", "outputs past the first %d have no controller "
+                             "(controllers %d..%d; %d outputs): not sent", n, s.first_cc,
+                             LAST_CC, len(scaled))
         codes = np.clip(np.nan_to_num(scaled[:n]) * 127.0 + 0.5, 0, 127).astype(np.int64)
         last = self._last_cc
         for k, code in enumerate(codes.tolist()):

@@ -136,8 +136,11 @@ def build_sensor_source(
     if transport == "midi":
         from .midi import MIDISource
 
-        return MIDISource(queue, str(settings.get("port") or ""), controls=settings.get("controls"),
-                          on_control=on_control)
+        source = MIDISource(queue, str(settings.get("port") or ""),
+                            controls=settings.get("controls"), on_control=on_control)
+        _refuse_other_size(source, input_dim, what=f"MIDI input {source.port_query!r}",
+                           fix="give --midi-controls the project's channels")
+        return source
     if transport == "lsl":
         from .lsl import LSLSource
 
@@ -187,18 +190,21 @@ def build_sensor_source(
     return build_source(profile, queue, device=settings.get("device") or None)
 
 
-def _refuse_other_size(profile: Any, input_dim: int | None) -> None:
-    """Refuse a profile whose frames have another number of values than the project's inputs:
-    every frame it sent would be dropped, and the performer would hear nothing and not know
-    why (an LSL stream of another width is refused as it opens, for the same reason)."""
-    size = len(profile.channels)
+def _refuse_other_size(sensor: Any, input_dim: int | None, what: str | None = None,
+                       fix: str = "give the profile its takes were recorded with") -> None:
+    """Refuse a sensor (a profile, a MIDI input's controls) whose frames have another number
+    of values than the project's inputs: every frame it sent would be dropped, and the
+    performer would hear nothing and not know why (an LSL stream of another width is refused
+    as it opens, for the same reason)."""
+    channels = tuple(getattr(sensor, "channels", None) or getattr(sensor, "controls", ()))
+    size = len(channels)
     if input_dim is None or not size or size == input_dim:
         return
-    names = ", ".join(profile.channels)
+    names = ", ".join(channels)
     raise GesturemapError(
-        f"sensor: profile {profile.name!r} sends frames of {size} values ({names:.80}); this "
-        f"project takes {input_dim} inputs: give the profile its takes were recorded with, or "
-        "start a new project for this sensor")
+        f"sensor: {what or f'profile {sensor.name!r}'} sends frames of {size} values "
+        f"({names:.80}); this project takes {input_dim} inputs: {fix}, or start a new "
+        "project for this sensor")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -132,3 +132,15 @@ def test_a_profile_of_another_width_than_the_project_is_refused_before_it_opens(
         build_sensor_source(settings, FrameQueue(8), input_dim=2)
     assert build_sensor_source(settings, FrameQueue(8), input_dim=6) is not None
     assert build_sensor_source(settings, FrameQueue(8)) is not None  # a new project learns it
+
+
+def test_a_midi_input_of_another_width_than_the_project_is_refused_before_it_opens():
+    """Its controls are its frame's values (11 by default): a 2-input project run with
+    --midi-in dropped every frame, saying so only in the log."""
+    settings = {"transport": "midi", "port": "nanoKONTROL", "controls": "cc1,cc2,cc3"}
+    with pytest.raises(GesturemapError, match=r"MIDI input 'nanoKONTROL' sends frames of 3 "
+                       r"values \(cc1, cc2, cc3\).*takes 2 inputs: give --midi-controls"):
+        build_sensor_source(settings, FrameQueue(8), input_dim=2)
+    assert build_sensor_source(settings, FrameQueue(8), input_dim=3) is not None
+    with pytest.raises(GesturemapError, match="sends frames of 11 values"):  # the default
+        build_sensor_source({"transport": "midi", "port": "x"}, FrameQueue(8), input_dim=2)

@@ -263,7 +263,8 @@ def test_a_midi_input_on_a_jack_server_that_never_answers_is_refused_saying_so(t
     with silent_jack_server() as silent:
         run = subprocess.Popen([sys.executable, "-m", "gesturemap.cli", "run", str(folder),
                                 "--no-audio", "--osc-in", f"127.0.0.1:{free_port()}",
-                                "--osc-out", "127.0.0.1:9", "--midi-in", "pads"],
+                                "--osc-out", "127.0.0.1:9", "--midi-in", "pads",
+                                "--midi-controls", "cc1,cc2"],  # the project's 2 inputs
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "JACK_DEFAULT_SERVER": silent,
                                     "JACK_NO_START_SERVER": "1"})
