@@ -395,7 +395,8 @@ log = logging.getLogger(__name__)
 #: printed five lines on stderr (18,000 an hour on a performer's terminal), and our own
 #: warnings already say the server stopped
 _JACK_SAID = RateLimitedLog(log, interval_s=60.0)
-_libjack_heard = False  # libjack's printers are ours (once per process: they are global)
+#: the libjack files whose printers are ours (once per copy: a copy's printers are global)
+_libjack_heard: set[str] = set()
 
 
 def _jack_said(text: bytes | None) -> None:  # any thread of libjack's: log (or not), return
@@ -403,13 +404,14 @@ def _jack_said(text: bytes | None) -> None:  # any thread of libjack's: log (or 
                level=logging.INFO)
 
 
-def _hear_libjack(lib: Any) -> None:
-    """Have libjack's messages come to our log rather than to stderr (all its users in this
-    process: rtmidi's clients, PortAudio's, ours, since they share one libjack)."""
+def _hear_libjack(lib: Any, path: str) -> None:
+    """Have the messages of the libjack loaded from ``path`` come to our log rather than to
+    stderr (all the users of that copy in this process: PortAudio's and ours share the
+    system's; python-rtmidi's wheel carries a copy of its own, with printers of its own)."""
     import ctypes
 
-    global _libjack_heard
-    if _libjack_heard:
+    key = os.path.realpath(path)
+    if key in _libjack_heard:
         return
     try:  # libjack's own printers, given back at exit: a message libjack gives while the
         # interpreter is shutting down (its destructors do) must not call into Python
@@ -417,7 +419,7 @@ def _hear_libjack(lib: Any) -> None:
                     for name in ("jack_error_callback", "jack_info_callback")]
     except ValueError:  # a libjack without them: its messages stay on stderr
         return
-    _libjack_heard = True
+    _libjack_heard.add(key)
     said = ctypes.CFUNCTYPE(None, ctypes.c_char_p)(_jack_said)
     _HANDED_TO_JACK.append(said)  # libjack keeps the pointer for the life of the process
     printers = [pointer.value for pointer in pointers]
@@ -531,7 +533,16 @@ def _load_libjack() -> Any:
     ]
     lib.jack_free.argtypes = [ctypes.c_void_p]
     lib.jack_client_close.argtypes = [ctypes.c_void_p]
-    _hear_libjack(lib)
+    _hear_libjack(lib, path)
+    # RtMidi's JACK backend runs on its wheel's own copy where the system has one too: that
+    # copy printed "Cannot read socket fd", "Server is not running"... on the terminal each
+    # time the server went away (loading it again hands back the copy RtMidi uses)
+    bundled = _bundled_libjack()
+    if bundled is not None and os.path.realpath(bundled) != os.path.realpath(path):
+        try:
+            _hear_libjack(ctypes.CDLL(bundled), bundled)
+        except OSError:  # (unreadable: its messages stay on stderr)
+            pass
     return lib
 
 #: the asking whether the JACK server answers now under way, or the last one (at most one
