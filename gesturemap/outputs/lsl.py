@@ -182,6 +182,8 @@ class LSLOutput:
         self._generation += 1
         names = self._channel_names(*layout)
         self._buf = np.zeros(len(names), dtype=np.float32)
+        # frames held for a layout left before its outlet opened go nowhere: counted
+        self.dropped += len(self._held or ())
         self._held = []
         if self._outlet is not None:
             self._retired.append(self._outlet)
