@@ -138,8 +138,8 @@ def build_sensor_source(
 
         source = MIDISource(queue, str(settings.get("port") or ""),
                             controls=settings.get("controls"), on_control=on_control)
-        _refuse_other_size(source, input_dim, what=f"MIDI input {source.port_query!r}",
-                           fix="give --midi-controls the project's channels")
+        _refuse_other_size(source.controls, input_dim, f"MIDI input {source.port_query!r}",
+                           "give --midi-controls the project's channels")
         return source
     if transport == "lsl":
         from .lsl import LSLSource
@@ -167,7 +167,7 @@ def build_sensor_source(
             profile = dataclasses.replace(
                 profile, osc=osc, channels=profile.channels if arity is not None else ()
             )
-        _refuse_other_size(profile, input_dim)
+        _refuse_other_size(profile.channels, input_dim, f"profile {profile.name!r}")
         port = settings.get("port")
         host = str(settings.get("host") or "127.0.0.1")
         if not allow_network and not is_loopback(host):
@@ -181,7 +181,7 @@ def build_sensor_source(
             size=input_dim,
         )
     assert profile.serial is not None
-    _refuse_other_size(profile, input_dim)
+    _refuse_other_size(profile.channels, input_dim, f"profile {profile.name!r}")
     framing = settings.get("framing")
     if framing:
         profile = dataclasses.replace(
@@ -190,21 +190,18 @@ def build_sensor_source(
     return build_source(profile, queue, device=settings.get("device") or None)
 
 
-def _refuse_other_size(sensor: Any, input_dim: int | None, what: str | None = None,
+def _refuse_other_size(channels: Any, input_dim: int | None, what: str,
                        fix: str = "give the profile its takes were recorded with") -> None:
-    """Refuse a sensor (a profile, a MIDI input's controls) whose frames have another number
-    of values than the project's inputs: every frame it sent would be dropped, and the
-    performer would hear nothing and not know why (an LSL stream of another width is refused
-    as it opens, for the same reason)."""
-    channels = tuple(getattr(sensor, "channels", None) or getattr(sensor, "controls", ()))
+    """Refuse a sensor (``what``: a profile, a MIDI input) whose frames, of ``channels``, have
+    another number of values than the project's inputs: every frame it sent would be
+    dropped, and the performer would hear nothing and not know why (an LSL stream of another
+    width is refused as it opens, for the same reason). No channels: frames of any size."""
     size = len(channels)
     if input_dim is None or not size or size == input_dim:
         return
-    names = ", ".join(channels)
     raise GesturemapError(
-        f"sensor: {what or f'profile {sensor.name!r}'} sends frames of {size} values "
-        f"({names:.80}); this project takes {input_dim} inputs: {fix}, or start a new "
-        "project for this sensor")
+        f"sensor: {what} sends frames of {size} values ({', '.join(channels):.80}); this "
+        f"project takes {input_dim} inputs: {fix}, or start a new project for this sensor")
 
 
 @dataclasses.dataclass(frozen=True)
