@@ -443,6 +443,9 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             except Exception:
                 self.stop()
                 raise
+        # the stats file is there once the engine runs, not a second later: a monitor (or a
+        # script) started with the engine reads it at once
+        self._write_stats()
         return self
 
     def realtime_threads(self, threads: list[Any]) -> None:

@@ -144,6 +144,19 @@ def test_stats_file_has_kernel_drops_and_refused_commands(tmp_path):
     assert written["kernel_drops"] == 0 and written["refused_commands"] == 0
 
 
+def test_stats_file_is_written_as_the_engine_starts(tmp_path):
+    """A monitor started with the engine finds the stats file at once, not a second later
+    (the stats thread writes it every second after that)."""
+    stats_file = tmp_path / "stats.json"
+    engine = Engine(Project.new(tmp_path / "p", inputs=2), osc_in=("127.0.0.1", 0),
+                    osc_out=("127.0.0.1", 9), trainer="thread", stats_file=stats_file).start()
+    try:
+        written = json.loads(stats_file.read_text())
+    finally:
+        engine.stop()
+    assert written["frames_in"] == 0 and written["errors"] == 0
+
+
 def test_stats_reads_the_sources_once_while_the_window_swaps_them(tmp_path):
     """The window replaces ``engine.sources`` (another sensor) from its own thread while
     stats() runs on another: stats() must pair each source with its own snapshot, never two

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from gesturemap.project import Project
-from tests.stage_helpers import OscPeer, free_port, start_run, stop_run, wait_for
+from tests.stage_helpers import OscPeer, free_port, read_stats, start_run, stop_run, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -90,8 +90,7 @@ def test_a_take_recorded_while_training_is_trained_right_after(tmp_path):
         got = client.replies(lambda g: _dones(g) == 2, 150)
         assert _dones(got) == 2
         client.send("/wekinator/control/startRunning")
-        wait_for(lambda: json.loads((tmp_path / "stats.json").read_text())["trainings"] == 2,
-                 30)
+        wait_for(lambda: read_stats(tmp_path / "stats.json").get("trainings") == 2, 30)
         answers: list = []
         for _ in range(5):
             client.send("/wek/inputs", *POSES[3])
