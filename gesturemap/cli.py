@@ -910,20 +910,40 @@ def _plain_warnings(prefix: str) -> None:
         if text in said:
             return
         said.add(text)
-        print(f"{prefix}: warning: {text}", file=file or sys.stderr, flush=True)
+        if file is None and _stderr is not None:
+            # (a warning may come from a background thread: the trainer's, the I/O thread's)
+            _stderr.put(f"{prefix}: warning: {text}")
+        else:
+            print(f"{prefix}: warning: {text}", file=file or sys.stderr, flush=True)
 
     warnings.showwarning = show
 
 
+#: The thread writing what this command says on stderr (None: not started, as in a process
+#: whose logging was set up by someone else, a test's).
+_stderr: Any = None
+
+
 def _configure_logging(level: str) -> None:
-    """Log records on stderr with a time stamp, from ``level`` up (``--log-level``)."""
+    """Log records on stderr with a time stamp, from ``level`` up (``--log-level``), written
+    by a thread of their own (:mod:`gesturemap.utils.terminal`): a terminal that stops
+    reading never stops the engine's frame path at its next log line. As ``basicConfig``,
+    nothing changes when the root logger already has a handler."""
+    import atexit
     import logging
 
-    logging.basicConfig(
-        level=getattr(logging, level.upper()),
-        format="%(asctime)s.%(msecs)03d %(levelname)s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-    )
+    global _stderr
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    from .utils.terminal import StderrWriter
+
+    if _stderr is None:
+        _stderr = StderrWriter()
+        atexit.register(_stderr.close)
+    root.addHandler(_stderr.handler("%(asctime)s.%(msecs)03d %(levelname)s %(name)s: "
+                                    "%(message)s", "%H:%M:%S"))
+    root.setLevel(getattr(logging, level.upper()))
 
 
 def _dispatch(args: argparse.Namespace) -> int:
