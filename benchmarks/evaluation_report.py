@@ -6,14 +6,15 @@ datasets beside the project, on their official train/test splits, through
 
 - ``docs/evaluation.md``: accuracy against the datasets' baselines, per-class F1, early
   recognition, run times, links to the figures;
-- ``docs/evaluation/*.png``: per dataset, one grid of confusion matrices (one per family), one
+- ``docs/images/<dataset>_*.png``: per dataset, one grid of confusion matrices (one per family), one
   figure of early-recognition curves (all families) and one of per-class F1;
-- ``docs/evaluation.json``: every report in full (``gesturemap.evaluation`` format).
+- ``docs/evaluation.json``: every report in full (``gesturemap.evaluation`` format), not
+  committed: ``--update`` and ``--from-json`` read it back.
 
 The data loading, the dataset names and the README baselines come from ``real_data.py``.
 Inputs are standardised with the training set's per-channel mean and std (training frames
-only). Every model runs with the package defaults (for GMM and HHMM those are the settings
-``docs/real_data.md`` recommends); the report lists them in full.
+only). Every model runs with the package defaults (for GMM and HHMM those of
+``docs/decisions.md``); the report lists them in full.
 
 Run from the repository root::
 
@@ -293,9 +294,12 @@ def markdown(doc: dict[str, Any], pngs: dict[str, dict[str, str]]) -> str:
         f"on {info['cpu']} ({info['cores']} cores, shared with other work), Python "
         f"{info['python']}, numpy {info['numpy']}, numba {info['numba']}, gesturemap "
         f"{info['gesturemap']} ({info['commit']}); {doc['seconds'] / 60:.0f} minutes in all. "
-        "Every report is in `docs/evaluation.json` in full (parameters, confusion matrices, "
-        "per-recording predictions, timings). The same evaluation of one family from the "
-        "command line:",
+        "The script writes every report in full (parameters, confusion matrices, "
+        "per-recording predictions, timings) to `docs/evaluation.json`, which is not kept in "
+        "the repository. The same evaluation of one family from the command line, with the "
+        "full datasets in a `shared/` folder beside the checkout (a clone holds 5-second "
+        "excerpts of most Watch recordings in `tests/data/shared/datasets`: the command runs "
+        "on them, with other numbers):",
         "",
         "    gesturemap eval --train ../shared/datasets/ShoulderExerciseWatch/"
         "ShoulderExerciseWatch_train.npz \\",
@@ -314,7 +318,7 @@ def markdown(doc: dict[str, Any], pngs: dict[str, dict[str, str]]) -> str:
         "- **Data.** ShoulderExerciseWatch: 6-axis smartwatch IMU at 50 Hz, 7 exercises, one "
         "recording = one set of about 20 repetitions (947–2618 frames); train on subjects 1–7 "
         "(98 recordings), test on subjects 8–10 (42). JapaneseVowels: 12 LPC coefficients, 9 "
-        "speakers, 7–29 frames; 270 train, 370 test. See `../shared/datasets/*/README.md`.",
+        "speakers, 7–29 frames; 270 train, 370 test. See each dataset's README.md (`tests/data/shared/datasets/*/README.md` in a clone).",
         "- **Inputs** are standardised per channel with the mean and standard deviation of the "
         "training frames (`--standardize`); nothing is learned from the test recordings.",
         "- **Accuracy** (and the confusion matrices and F1) is that of `model.predict` on each "
@@ -336,8 +340,9 @@ def markdown(doc: dict[str, Any], pngs: dict[str, dict[str, str]]) -> str:
         "- **Times**: wall time of `fit` on the training split, of `predict` on the whole test "
         "split, and of streaming every test frame (early recognition), on the shared 2-core "
         "machine; models use their default threads.",
-        "- **Settings**: the package defaults of every model (for GMM and HHMM, the settings "
-        "`docs/real_data.md` recommends); the non-obvious ones are listed at the end.",
+        "- **Settings**: the package defaults of every model (for GMM and HHMM, those of "
+        "[How the models work](decisions.md) at the time); the non-obvious ones are listed at "
+        "the end.",
         "",
         "## Accuracy (test set)",
         "",
@@ -496,7 +501,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="redraw docs/evaluation.md and the PNGs from docs/evaluation.json",
     )
     args = parser.parse_args(argv)
-    json_path, folder = DOCS / "evaluation.json", DOCS / "evaluation"
+    # the figures go where every page's pictures are (docs/images, which the docs test
+    # checks are all shown)
+    json_path, folder = DOCS / "evaluation.json", DOCS / "images"
     if args.from_json:
         doc = json.loads(json_path.read_text())
     else:

@@ -761,6 +761,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if args.xmm_model:
         if project.trained is None:
             raise GesturemapError(f"{args.dir} has no trained model: run gesturemap train first")
+        if getattr(project.trained, "deltas", False):
+            # the library's message says "deltas=False", which a project's user sets elsewhere
+            raise GesturemapError(
+                f"XMM's models have no delta features, and {args.dir}'s "
+                f"{project.trained.kind} uses them (the default): set \"deltas\": false in "
+                "the model's \"params\" in its project.json (or the window's Model tab), run "
+                f"gesturemap train {args.dir}, and export the model again")
         save_xmm_model(project.trained, args.xmm_model)
         print(f"wrote the {project.trained.kind} model to {args.xmm_model}")
 def _cmd_restore(args: argparse.Namespace) -> int:

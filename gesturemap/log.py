@@ -183,7 +183,12 @@ class SessionLog:
         there.
     t0 : float, optional
         The time that is 0 in the files, on the clock of the times given to :meth:`write`;
-        default ``time.perf_counter()`` now (the clock of :class:`gesturemap.sources.Frame`).
+        default the session's start (the clock of :class:`gesturemap.sources.Frame`).
+    start : float, optional
+        When the session started, on that clock; default ``time.perf_counter()`` now. A log
+        opened after its first rows were taken (an engine that learns the input's columns
+        from its first frame, and holds the frames meanwhile) gives the first row's time, so
+        that no row comes before ``start_t`` and a read from :func:`log_start` holds them all.
     max_queued : int, default 100_000
         Rows held in memory waiting for the writer; beyond that new rows are dropped and
         counted (:attr:`dropped`).
@@ -197,8 +202,8 @@ class SessionLog:
     folder : pathlib.Path
     t0 : float
     start_epoch : float
-        ``time.time()`` when the log was created: with the default ``t0``, the wall-clock
-        time of ``t = 0``.
+        The wall-clock time (``time.time()``) of the session's start: when the log was
+        created, or at ``start``; with the default ``t0``, that of ``t = 0``.
     dropped : dict of str to int
         Rows dropped per stream because the queue was full, the log closed, or the row did not
         fit its stream (wrong width, unknown stream).
@@ -221,6 +226,7 @@ class SessionLog:
         streams: Mapping[str, Sequence[str]],
         *,
         t0: float | None = None,
+        start: float | None = None,
         max_queued: int = 100_000,
         flush_interval_s: float = 0.5,
         meta: Mapping[str, Any] | None = None,
@@ -228,6 +234,8 @@ class SessionLog:
         self.streams = _check_streams(streams)
         check_number("max_queued", max_queued, minimum=1, integer=True)
         check_number("flush_interval_s", flush_interval_s, minimum=0.001, maximum=1.0)
+        if start is not None:
+            check_number("start", start)
         self.folder = Path(folder)
         if (self.folder / SESSION_FILE).exists():
             raise validation_error(
@@ -237,11 +245,13 @@ class SessionLog:
                 "It already holds a session log: choose another folder, e.g. with the date.",
             )
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.start_epoch = time.time()
-        now = time.perf_counter()
-        self.t0 = now if t0 is None else float(t0)
+        wall, now = time.time(), time.perf_counter()
+        # a start in the future is no start: a row cannot be written before it is taken
+        begun = now if start is None else min(float(start), now)
+        self.start_epoch = wall - (now - begun)
+        self.t0 = begun if t0 is None else float(t0)
         #: the ``t`` of the session's start in the files (0.0 with the default ``t0``)
-        self.start_t = now - self.t0
+        self.start_t = begun - self.t0
         self._meta = dict(meta or {})
         try:
             json.dumps(self._meta, allow_nan=False)

@@ -11,7 +11,8 @@ sensors ships with gesturemap). Synthesised takes are labelled so in README.md; 
 over them. Everything is seeded: running this again writes the same arrays (takes and models,
 every ``.npz`` byte for byte); only the JSON files' time stamps and training times change.
 
-Usage: ``python presets/make_presets.py [--shared DIR] [--only NAME ...]``
+Usage: ``python presets/make_presets.py [--shared DIR] [--only NAME ...] [--out DIR]``
+(watch-exercises needs ``--shared``, the full data set: a clone has none beside it)
 """
 
 from __future__ import annotations
@@ -282,6 +283,12 @@ def watch_exercises(shared: Path) -> Project:
     return project
 
 
+#: The shared data a preset's takes come from (relative to --shared): the full recordings,
+#: which no clone holds (tests/data/shared keeps 5-s excerpts of most of them).
+NEEDS_SHARED = {
+    "watch-exercises": Path("datasets") / "ShoulderExerciseWatch" / "ShoulderExerciseWatch_train.npz",
+}
+
 #: Files copied beside a preset (the licence of the data its takes come from).
 EXTRA_FILES = {
     "watch-exercises": [
@@ -304,9 +311,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--only", nargs="*", help="only these presets")
     p.add_argument("--out", type=Path, default=HERE, help="where the preset folders go")
     args = p.parse_args(argv)
-    for name, build in PRESETS.items():
-        if args.only and name not in args.only:
-            continue
+    names = [name for name in PRESETS if not args.only or name in args.only]
+    # said before any preset is written: a clone has no shared folder beside it, and a
+    # traceback after four presets were rewritten tells a newcomer neither why nor what to do
+    missing = [name for name in names
+               if name in NEEDS_SHARED and not (args.shared / NEEDS_SHARED[name]).is_file()]
+    if missing:
+        others = " ".join(name for name in PRESETS if name not in NEEDS_SHARED)
+        p.exit(2, f"{p.prog}: {', '.join(missing)} needs {args.shared / NEEDS_SHARED[missing[0]]}"
+                  ", the full recordings (not in a clone): give the shared data folder with "
+                  f"--shared DIR, or write the other presets with --only {others}\n")
+    for name in names:
+        build = PRESETS[name]
         project = build(args.shared)
         project.train()
         folder = args.out / name

@@ -217,6 +217,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     _log_backlog: list[tuple[Any, ...]] | None = None
     _log_backlog_inputs = 0
     _log_backlog_missed = 0
+    #: the first frame's stamp, for a session log that opens at it: the session's start
+    _log_first_t: float | None = None
     #: the stamp of the frame on the plain path (its source's time): a scene's crossfade is
     #: timed by it, as the replay of the session's log times it
     frame_t = 0.0
@@ -1256,6 +1258,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                     # opened off the frame path; the frames until then are held for it
                     self._log_backlog = []
                     self._log_backlog_inputs = self._log_backlog_missed = 0
+                    self._log_first_t = t_in
                     self._io.put(lambda: self._open_log(handover=True))
                     self._log_reject_below()  # the threshold this first frame is sent by
             self._start_pipeline(self.project.input_dim)

@@ -183,7 +183,10 @@ class Health:
                                                     "project_uid": self.project.uid}
         # t0=0: the files hold the engine's own clock, so a replay feeds the pipeline the very
         # same times
-        log = SessionLog(self._log_dir, streams, t0=0.0, meta=meta)
+        # opened late (a new project, at its first frame): the session began with that frame,
+        # held for the log meanwhile, so that log_start(DIR) is no later than its first row
+        first = self._log_first_t if handover else None
+        log = SessionLog(self._log_dir, streams, t0=0.0, start=first, meta=meta)
         if handover:
             self.command("_log_opened", log, labels)
         else:

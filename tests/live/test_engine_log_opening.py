@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import numpy as np
 import pytest
 
 from gesturemap.live.engine import Engine
-from gesturemap.log import read_events, read_log
+from gesturemap.log import log_start, read_events, read_log
 from gesturemap.project import Project
 from gesturemap.sources.base import Frame
 from tests.stage_helpers import wait_for
@@ -95,3 +96,32 @@ def test_likelihoods_of_other_classes_than_the_logs_are_counted(tmp_path):
     assert len(log["likelihoods"][1]) == 20 + 30  # the one-class model's frames
     session = json.loads((tmp_path / "log" / "session.json").read_text())
     assert session["dropped"]["likelihoods"] == 10
+
+
+def test_a_log_that_opens_late_starts_at_its_first_frame(tmp_path):
+    # log_start(DIR) is where a researcher reads "from the start": the frames held while the
+    # log opened came before the opening, and a read from the start must hold them all
+    project = Project("new", classes=["a"])  # no input size yet
+    engine = Engine(project, osc_in=("127.0.0.1", 0), trainer="thread",
+                    log_dir=tmp_path / "log").start()
+    release = threading.Event()
+    try:
+        release = _held_io(engine)  # the frames arrive before the log's files open
+        first = time.perf_counter()
+        for i in range(20):
+            engine.queue.put(Frame(first + 0.001 * i, np.full(2, float(i)), "test"))
+        wait_for(lambda: engine.frames_in == 20)
+        time.sleep(0.2)  # the log opens well after the first frame
+        release.set()
+        wait_for(lambda: engine.session_log is not None)
+    finally:
+        release.set()
+        engine.stop()
+    start = log_start(tmp_path / "log")
+    assert start == pytest.approx(first, abs=1e-9)
+    times, rows, _ = read_log(tmp_path / "log", ["input"], start=start)["input"]
+    assert len(times) == 20 and rows[0, 0] == 0.0
+    session = json.loads((tmp_path / "log" / "session.json").read_text())
+    # the wall-clock start is the first frame's too, not the opening's
+    opened = session["start_epoch"] + (time.perf_counter() - first)
+    assert abs(opened - time.time()) < 0.1

@@ -293,6 +293,25 @@ def test_export_command(tmp_path):
     assert (tmp_path / "p.arff").read_text().startswith("% class 1: down\n% class 2: up\n@relation")
 
 
+def test_export_of_a_model_with_deltas_says_how_to_train_one_without(tmp_path):
+    # a project trained at the defaults (deltas on) from the command line: the way out is in
+    # the project's settings, which the message names, not a Python keyword
+    project = gm.Project("p", model="gmm", input_names=["a", "b"])
+    for r in _dataset():
+        project.add_take(r.inputs, r.label)
+    project.train()
+    project.save(tmp_path / "p")
+    done = subprocess.run(
+        [sys.executable, "-m", "gesturemap", "export", str(tmp_path / "p"),
+         "--xmm-set", str(tmp_path / "s.json"), "--xmm-model", str(tmp_path / "m.json")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert '"deltas": false' in done.stderr and "project.json" in done.stderr
+    assert "gesturemap train" in done.stderr
+    assert (tmp_path / "s.json").is_file() and not (tmp_path / "m.json").exists()
+
+
 @pytest.mark.parametrize("kind", ["gmm", "gmr", "hhmm", "hmr"])
 def test_xmm_reference_model_round_trips_to_xmms_own_numbers(kind, reference_dir):
     """XMM's own trained models (reference/xmm), imported and written back: every Gaussian

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -306,3 +307,16 @@ def test_preset_runs_headless_through_its_own_sensor(name, tmp_path):
             assert len(values) > 0.9 * n_frames, (name, len(values), stats)
             assert np.isfinite(np.array(values, dtype=float)).all()
             assert np.ptp(np.array(values, dtype=float), axis=0).max() > 0  # it follows
+
+
+def test_make_presets_without_the_shared_data_says_what_to_give(tmp_path):
+    # a clone has no shared folder beside it: the generator says which preset needs it and
+    # how to give it, before writing any preset (not a traceback after rewriting four)
+    script = Path(__file__).resolve().parents[2] / "presets" / "make_presets.py"
+    done = subprocess.run([sys.executable, str(script), "--shared", str(tmp_path / "none"),
+                           "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "watch-exercises" in done.stderr and "--shared DIR" in done.stderr
+    assert "--only" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
