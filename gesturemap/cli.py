@@ -194,8 +194,10 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the parser: on
     lsl.add_argument("--lsl-out", metavar="NAME", nargs="?", const="gesturemap",
                      type=_name("an LSL stream"),
                      help="publish likelihoods, progress and outputs as the stream NAME "
-                          "(default gesturemap; the name starts with gesturemap) and labels "
-                          "and spotted gestures as NAME-markers, for LabRecorder")
+                          "(default gesturemap; the name starts with gesturemap), which "
+                          "appears at the first frame the model answers (its channels are "
+                          "known then), and labels and spotted gestures as NAME-markers, "
+                          "there from the start, for LabRecorder")
     run.add_argument("--no-audio", action="store_true", help="no built-in synth")
     _add_audio_arguments(run, "when one is given and cannot be opened, gesturemap run exits "
                               f"with code {EXIT_NO_AUDIO}")
