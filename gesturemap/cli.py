@@ -194,8 +194,10 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the parser: on
     lsl.add_argument("--lsl-out", metavar="NAME", nargs="?", const="gesturemap",
                      type=_name("an LSL stream"),
                      help="publish likelihoods, progress and outputs as the stream NAME "
-                          "(default gesturemap; the name starts with gesturemap) and labels "
-                          "and spotted gestures as NAME-markers, for LabRecorder")
+                          "(default gesturemap; the name starts with gesturemap), which "
+                          "appears at the first frame the model answers (its channels are "
+                          "known then), and labels and spotted gestures as NAME-markers, "
+                          "there from the start, for LabRecorder")
     run.add_argument("--no-audio", action="store_true", help="no built-in synth")
     _add_audio_arguments(run, "when one is given and cannot be opened, gesturemap run exits "
                               f"with code {EXIT_NO_AUDIO}")
@@ -438,16 +440,37 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise SystemExit(f"gesturemap run: --stats {args.stats}: its folder cannot be written "
                          "to")
     log = prepare_log(args.log)
-    # The handler only flips a flag: an Event set from a signal handler can deadlock, when the
-    # signal comes while the main thread holds the Event's own lock inside its wait().
+    # Once the run is up, the handler only flips a flag: an Event set from a signal handler
+    # can deadlock, when the signal comes while the main thread holds the Event's own lock
+    # inside its wait().
     stopping: list[int] = []
+    running = False
+    made: list[Any] = []  # the engines made, as soon as each exists (see below)
+
+    def on_signal(signum: int, _frame: object) -> None:
+        # Ctrl-C while the run starts (an LSL stream looked for, the audio output opening)
+        # ends it at once, as anywhere else in the CLI: nothing plays or records yet
+        if signum == signal.SIGINT and not running:
+            raise KeyboardInterrupt
+        stopping.append(signum)
+
     # SIGHUP too: its terminal closed (an ssh session dropped on stage) stops the run as
     # Ctrl-C does, the take under way kept and the log closed, not killed mid-write
     hangup = getattr(signal, "SIGHUP", None)  # (not on Windows)
     for sig in (signal.SIGINT, signal.SIGTERM, *([hangup] if hangup else [])):
-        signal.signal(sig, lambda signum, _frame: stopping.append(signum))
+        signal.signal(sig, on_signal)
     try:  # a run that cannot start leaves no log behind: the same command runs again
-        engine = _start_stage_engine(args, project, sensor, osc_out, log)
+        engine = _start_stage_engine(args, project, sensor, osc_out, log, made)
+        running = True
+    except KeyboardInterrupt:
+        # Ctrl-C in the engine's start (which stops itself on an error only), or just as it
+        # returned, before `running`: what it opened is closed here
+        try:
+            if made:
+                made[-1].stop()
+        finally:
+            log.undo()
+        raise
     except BaseException:
         log.undo()
         raise
@@ -487,9 +510,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _start_stage_engine(args: argparse.Namespace, project: Any, sensor: Any,
-                        osc_out: tuple[str, int] | None, log: LogFolder) -> Any:
+                        osc_out: tuple[str, int] | None, log: LogFolder,
+                        made: list[Any]) -> Any:
     """`gesturemap run`'s engine, started with its sources, sinks and synth; None when the
-    audio output asked for cannot be opened (said)."""
+    audio output asked for cannot be opened (said). Each engine made is added to ``made``
+    before it starts (the last one is the one that runs)."""
     from ._commands.stage_setup import NoAudio, asked_audio, say_no_audio, stage_synth
     from .live.engine import Engine
     from .sources.settings import build_sensor_source
@@ -530,6 +555,7 @@ def _start_stage_engine(args: argparse.Namespace, project: Any, sensor: Any,
                        sources=factories, log_dir=args.log, stats_file=args.stats,
                        trainer=args.trainer, sinks=_sinks(args, project), realtime=True)
     engine = Engine(project, **engine_args, synth=synth)
+    made.append(engine)
     try:
         engine.start()
     except no_audio_error as exc:  # the device went away since the check, or refused
@@ -539,6 +565,7 @@ def _start_stage_engine(args: argparse.Namespace, project: Any, sensor: Any,
         except NoAudio:
             return None
         engine = Engine(project, **engine_args)
+        made.append(engine)
         engine.start()
     return engine
 

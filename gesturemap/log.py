@@ -810,10 +810,13 @@ def _open_lines(path: Path) -> Any:
     return text_lines(path, max_bytes=MAX_LOG_FILE_BYTES, inside=path.parent)
 
 
-def _stream_tables(path: Path, columns: Sequence[str], chunk_rows: int) -> Iterator[np.ndarray]:
+def _stream_tables(path: Path, columns: Sequence[str], chunk_rows: int,
+                   finite_below: float | None = None) -> Iterator[np.ndarray]:
     """The ``t`` and value columns of a stream file, ``(n, 1 + D)`` arrays of at most
     ``chunk_rows`` rows, in order: only one chunk's lines are held at a time. A last line
-    without its line break (cut short by a crash) is skipped."""
+    without its line break (cut short by a crash) is skipped. With ``finite_below``, a row
+    whose ``t`` is not finite or with a value not below it in magnitude (NaN, infinite) is
+    damage, said with its line."""
     header = _header(columns)
     width = len(columns) + 1
     with _open_lines(path) as handle:
@@ -833,12 +836,16 @@ def _stream_tables(path: Path, columns: Sequence[str], chunk_rows: int) -> Itera
                 if table.shape[1] != width:
                     raise FormatError(f"{path} is damaged: rows of {table.shape[1]} values, "
                                       f"not {width}.")
+                if finite_below is not None and not _rows_within(table, finite_below).all():
+                    raise FormatError(f"{path} is damaged: "
+                                      f"{_unfit_line(lines, number, finite_below)}")
                 yield table
             number += len(lines)
 
 
 def read_stream_chunks(folder: str | os.PathLike[str], stream: str = "input", *,
-                       chunk_rows: int = CHUNK_ROWS) -> Iterator[Stream]:
+                       chunk_rows: int = CHUNK_ROWS,
+                       finite_below: float | None = None) -> Iterator[Stream]:
     """Read one numeric stream of a session log chunk by chunk (numpy only): memory is bounded
     by ``chunk_rows``, not by the length of the session.
 
@@ -849,6 +856,11 @@ def read_stream_chunks(folder: str | os.PathLike[str], stream: str = "input", *,
     stream : str, default "input"
     chunk_rows : int, default CHUNK_ROWS
         The most rows a chunk holds (the last one may hold fewer; a chunk is never empty).
+    finite_below : float, optional
+        Every row must have a finite ``t`` and values of magnitude below this: a row that
+        does not (a NaN, an infinite value) is damage, said with its file and line. The
+        ``input`` frames the engine logs all are, below
+        :data:`gesturemap.features.MAX_ABS_VALUE`. None: any number is read.
 
     Returns
     -------
@@ -860,9 +872,12 @@ def read_stream_chunks(folder: str | os.PathLike[str], stream: str = "input", *,
     ------
     FormatError
         At once if ``session.json`` is damaged or has no such stream; while iterating, if the
-        stream's file is missing or damaged.
+        stream's file is missing or damaged (a line that is not numbers, or not within
+        ``finite_below``: the message names the file and the line).
     """
     check_number("chunk_rows", chunk_rows, minimum=1, integer=True)
+    if finite_below is not None:
+        check_number("finite_below", finite_below, minimum=0.0)
     folder = Path(folder)
     document = _read_session(folder)
     if stream not in document["streams"]:
@@ -872,7 +887,7 @@ def read_stream_chunks(folder: str | os.PathLike[str], stream: str = "input", *,
     path = folder / document["files"][stream]
 
     def chunks() -> Iterator[Stream]:
-        for table in _stream_tables(path, columns, int(chunk_rows)):
+        for table in _stream_tables(path, columns, int(chunk_rows), finite_below):
             yield Stream(table[:, 0], table[:, 1:], columns)
 
     return chunks()
@@ -984,6 +999,25 @@ def _bad_line(lines: list[str], width: int, first_number: int) -> str | None:
         if not ok:
             return f"line {number} is not {width} numbers ({line[:60]!r})."
     return None
+
+
+def _rows_within(table: np.ndarray, bound: float) -> np.ndarray:
+    """Which rows of a ``(n, 1 + D)`` table have a finite ``t`` and values below ``bound`` in
+    magnitude (a NaN compares false, so it is out)."""
+    return np.isfinite(table[:, 0]) & (np.abs(table[:, 1:]) < bound).all(axis=1)
+
+
+def _unfit_line(lines: list[str], first_number: int, bound: float) -> str:
+    """Where a stream file's rows are not within ``bound`` (:func:`_rows_within`): the first
+    of ``lines`` (the file's lines from line ``first_number`` on, 1-based, all of them
+    numbers) whose row is not, and its start."""
+    what = f"a time that is not finite or a value that is NaN, infinite or beyond +-{bound:g}"
+    for number, line in enumerate(lines, start=first_number):
+        if line.strip():
+            row = np.array([[float(f) for f in line.split(",")]])
+            if not _rows_within(row, bound)[0]:
+                return f"line {number} holds {what} ({line.rstrip(chr(10))[:60]!r})."
+    return f"a line from line {first_number} on holds {what}."
 
 
 def _iter_rows(folder: Path, name: str, header: str) -> Iterator[list[str]]:

@@ -42,6 +42,28 @@ def test_chunks_are_read_logs_stream_bit_for_bit(tmp_path: Path, chunk_rows: int
     assert read_log(folder)["other"].values.shape == (0, 1)
 
 
+@pytest.mark.parametrize(("column", "bad"), [(1, "nan"), (2, "inf"), (1, "-1e30"), (0, "nan")])
+def test_a_row_beyond_finite_below_is_named_by_its_line_in_the_file(tmp_path: Path, column: int,
+                                                                    bad: str) -> None:
+    """A frame the engine could not have logged (NaN, infinite, beyond the bound; a time that
+    is not finite) is refused with its file and line when the reader is given the bound, in a
+    later chunk too; without it, the number is read as any other."""
+    with SessionLog(tmp_path / "s", {"input": ["a", "b"]}, t0=0.0) as log:
+        for i in range(60):
+            log.write("input", i / 100, np.array([0.5, -0.5]))
+    path = tmp_path / "s" / "input.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    fields = lines[41].split(",")  # the file's line 42 (the header is line 1)
+    fields[column] = bad
+    lines[41] = ",".join(fields)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(FormatError, match=f"input.csv is damaged: line 42 holds .*{lines[41]!r}"):
+        list(read_stream_chunks(tmp_path / "s", "input", chunk_rows=10, finite_below=1e20))
+    chunks = list(read_stream_chunks(tmp_path / "s", "input", chunk_rows=10))
+    assert sum(len(c.times) for c in chunks) == 60
+    assert read_log(tmp_path / "s")["input"].values.shape == (60, 2)
+
+
 def test_a_damaged_line_in_a_later_chunk_is_named_by_its_line_in_the_file(tmp_path: Path) -> None:
     folder = _log(tmp_path / "s")
     path = folder / "input.csv"

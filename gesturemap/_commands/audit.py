@@ -63,6 +63,39 @@ def _costs(false: list[str], miss: list[str]) -> dict[str, dict[str, float]]:
     return out
 
 
+def _check_gestures(costs: dict[str, dict[str, float]], project: Any) -> None:
+    """A cost must name a gesture the project declares: a misspelt name is refused. A
+    gesture declared but not trained yet is fine: its cost waits for a model that spots it,
+    as ``/gesturemap/costs`` keeps it."""
+    null = str((project.model.get("spotting") or {}).get("null_label", "null"))
+    gestures = [str(c) for c in project.classes if str(c) != null]
+    for label, kinds in costs.items():
+        if label not in gestures:
+            flag = "--cost" if "false" in kinds else "--miss-cost"
+            raise SystemExit(f"gesturemap audit: {flag} {label}: {label!r} is no gesture of "
+                             f"the project (its gestures: {', '.join(gestures) or 'none'}); "
+                             "check the name, or add the class first")
+
+
+def _with_waiting(stored: Any, waiting: dict[str, dict[str, float]]) -> Any:
+    """The project's stored costs with those given for gestures the model does not spot
+    yet: each kind given replaces that kind; 1 and 1 take the gesture's costs out, as
+    ``/gesturemap/costs`` does. None when no cost is left."""
+    from ..models.spotting.costs import check_costs
+
+    out = dict(stored or {})
+    for label, kinds in waiting.items():
+        before = out.get(label)
+        before = dict(before) if isinstance(before, dict) else (
+            {} if before is None else {"false": before})
+        one = check_costs({label: {**before, **kinds}})[label]
+        if {k: one[k] for k in ("false", "miss")} == {"false": 1.0, "miss": 1.0}:
+            out.pop(label, None)
+        else:
+            out[label] = one
+    return out or None
+
+
 def _basis(project: Any) -> str:
     """What the audit was worked out for, as text: the trained model, the pipeline, the
     spotting settings but the thresholds and costs it sets."""
@@ -82,6 +115,7 @@ def main_audit(args: argparse.Namespace) -> int:
     costs = _costs(args.cost, args.miss_cost)
     outside([args.plot, args.json], [args.dir, *args.rehearsal], "audit")
     project = Project.load(args.dir)
+    _check_gestures(costs, project)
     if not args.rehearsal:
         from ..project import kept_rehearsals
         args.rehearsal = [str(p) for p in kept_rehearsals(args.dir)]
@@ -109,6 +143,9 @@ def main_audit(args: argparse.Namespace) -> int:
         print("nothing written (--apply stores the thresholds in the project)")
         return 0
     basis = _basis(project)
+    # given for a gesture the model does not spot yet (said above): stored to wait for one
+    # that does, as the costs the project keeps already wait
+    waiting = {lb: c for lb, c in costs.items() if lb not in set(result.labels)}
 
     def store(now: Any) -> None:  # the project as saved now, under its lock
         if _basis(now) != basis:
@@ -116,6 +153,8 @@ def main_audit(args: argparse.Namespace) -> int:
                                   "pipeline or spotting settings): nothing stored; run the "
                                   "command again")
         settings = dict(now.model["spotting"])
+        if waiting:
+            settings["costs"] = _with_waiting(settings.get("costs"), waiting)
         # the audit's, and those waiting for a gesture the model does not spot yet
         for key, value in values_to_store(result.to_dict(), settings).items():
             if value is None:

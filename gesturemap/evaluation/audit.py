@@ -736,19 +736,20 @@ def project_costs(model: Any, spotting: dict[str, Any], given: dict[str, Any] | 
     """The costs an audit of a project follows: those its spotting settings store (the
     window's costs table, ``/gesturemap/costs``, an earlier ``--apply``), each kind replaced
     where ``given`` names it (``{label: {"false": c}}``, the command line's ``--cost`` and
-    ``--miss-cost``). A cost stored for a gesture ``model`` does not spot yet waits, as the
-    running spotter sets it aside; the level a costly gesture competes from is left for the
-    audit to work out again for the thresholds it chooses."""
-    kept, aside = spotted_settings(model, {"costs": spotting.get("costs") or {}})
+    ``--miss-cost``). A cost stored or given for a gesture ``model`` does not spot yet
+    waits, as the running spotter sets it aside (said in one line); the level a costly
+    gesture competes from is left for the audit to work out again for the thresholds it
+    chooses."""
+    costs = {str(lb): (dict(c) if isinstance(c, dict) else {"false": c})
+             for lb, c in (spotting.get("costs") or {}).items()}
+    for lb, c in (given or {}).items():
+        costs[str(lb)] = {**costs.get(str(lb), {}), **c}
+    kept, aside = spotted_settings(model, {"costs": costs})
     if aside:
         log.warning("the costs of %s wait: the model spots no such gesture (they apply once "
                     "it is trained with takes of it)", ", ".join(map(repr, aside)))
-    stored = kept["costs"]
-    out = {str(lb): ({k: v for k, v in c.items() if k != COMPETES_FROM}
-                     if isinstance(c, dict) else {"false": c}) for lb, c in stored.items()}
-    for lb, c in (given or {}).items():
-        out[str(lb)] = {**out.get(str(lb), {}), **c}
-    return out
+    return {lb: {k: v for k, v in c.items() if k != COMPETES_FROM}
+            for lb, c in kept["costs"].items()}
 
 
 def values_to_store(result: dict[str, Any], stored: dict[str, Any] | None

@@ -373,6 +373,7 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
     import warnings
 
     from ..errors import FormatError
+    from ..features import MAX_ABS_VALUE
     from ..log import (
         CHUNK_ROWS,
         log_ended,
@@ -416,7 +417,11 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
                       "retrained model is not replayed: the project's model plays every frame, "
                       "so the results before the last retraining are not the live ones",
                       stacklevel=2)
-    chunks = read_stream_chunks(log_dir, "input", chunk_rows=chunk_rows or CHUNK_ROWS)
+    # a frame the engine logged passed its check (finite, within MAX_ABS_VALUE): a row that
+    # would not is damage, refused with its file and line before the model meets it (which
+    # could say only "Bad frame", not where)
+    chunks = read_stream_chunks(log_dir, "input", chunk_rows=chunk_rows or CHUNK_ROWS,
+                                finite_below=MAX_ABS_VALUE)
     count = 0
     with ExitStack() as stack:
         results, events = _open_outs(stack, out, events_out)

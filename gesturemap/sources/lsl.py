@@ -20,6 +20,7 @@ the outage goes on until the right one is back.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from typing import Any
@@ -39,6 +40,9 @@ SECOND_LOOK_S = 2.0
 INLET_SAMPLES = 32768
 #: Seconds to look for the stream when the source opens.
 RESOLVE_TIMEOUT_S = 5.0
+#: While the source opens, how often the look for the stream hands control back to Python
+#: (seconds): Ctrl-C ends the look within this long.
+LOOK_SLICE_S = 0.05
 #: Once the stream went away, how long each look for it lasts, and the wait between two looks
 #: (seconds; the source's thread must see a stop within a fraction of a second).
 REFIND_EVERY_S = 0.25
@@ -115,7 +119,9 @@ class LSLSource(Source):
         self._lost_error = LostError
         if not self.stream:
             raise GesturemapError("LSL in: give the stream's name (gesturemap devices lists them).")
-        found = pylsl.resolve_byprop("name", self.stream, minimum=1, timeout=RESOLVE_TIMEOUT_S)
+        self._log("looking", "%s: looking for LSL stream %r (at most %g s)", self.name,
+                  self.stream, RESOLVE_TIMEOUT_S, level=logging.INFO)
+        found = self._look(1, RESOLVE_TIMEOUT_S)
         if not found:
             others = sorted({s["name"] for s in list_streams(0.5)})
             raise GesturemapError(
@@ -126,8 +132,7 @@ class LSLSource(Source):
         if not self._fits(found):
             # LSL's discovery returns at the first answer: a stream of that name that fits
             # (beside one that does not) may answer a moment later
-            more = pylsl.resolve_byprop("name", self.stream, minimum=len(found) + 1,
-                                        timeout=SECOND_LOOK_S)
+            more = self._look(len(found) + 1, SECOND_LOOK_S)
             found = more if len(more) > len(found) else found
         numeric = [i for i in found if i.channel_format() != pylsl.cf_string]
         if not numeric:
@@ -153,6 +158,29 @@ class LSLSource(Source):
         self._arity = n
         self._unfit_said = -math.inf
         self.stats.connected = True
+
+    def _look(self, minimum: int, timeout_s: float) -> list[Any]:
+        """The streams called :attr:`stream` seen within ``timeout_s`` seconds, as soon as
+        there are ``minimum`` of them.
+
+        ``pylsl.resolve_byprop`` waits inside liblsl, where Python runs no signal handler: a
+        Ctrl-C while ``gesturemap run`` starts (the look runs on the main thread) took effect
+        only once the whole look was over. A continuous resolver looks in the background
+        while this thread sleeps in slices of :data:`LOOK_SLICE_S`, in which a signal's
+        handler runs (and may raise KeyboardInterrupt); unlike a series of short one-off
+        looks, it keeps the answers that arrive late (a stream on a slow network).
+        """
+        pylsl = _pylsl()
+        resolver = pylsl.ContinuousResolver("name", self.stream)
+        deadline = time.monotonic() + timeout_s
+        try:
+            while True:
+                found = resolver.results()
+                if len(found) >= minimum or time.monotonic() >= deadline:
+                    return found
+                time.sleep(LOOK_SLICE_S)
+        finally:
+            del resolver  # its background thread stops now, interrupted or not
 
     def _fits(self, found: list[Any]) -> list[Any]:
         """The streams of ``found`` the project can read: numbers, as many as it reads."""

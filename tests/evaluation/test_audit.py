@@ -5,6 +5,8 @@ that writes nothing without --apply."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -278,6 +280,48 @@ def test_command_follows_and_keeps_the_costs_the_project_stores(streams, tmp_pat
     assert (costs["1"]["false"], costs["1"]["miss"]) == (10.0, 0.5)
     assert costs["3"] == waiting
     assert Project.load(folder).model["spotting"]["min_stay"] == {"3": 0.5}
+
+
+def _audit_command(*args: object) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gesturemap", "audit", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_command_keeps_a_cost_given_for_a_gesture_not_trained_yet_waiting(streams, tmp_path):
+    """`--cost 3=5` for a class the project declares but has no takes of: accepted, said in
+    one line, and kept by --apply for the model that will spot it (as /gesturemap/costs
+    keeps it); the audit of the others is as without it. A name that is no class of the
+    project is refused, naming it."""
+    folder = tmp_path / "proj"
+    _project(folder, streams)
+    Project.update(folder, lambda now: now.add_class("3"))
+    rehearsal = _rehearsal(tmp_path / "r.npz", streams)
+    files = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    done = _audit_command(folder, rehearsal, "--budget", BUDGET, "--cost", "3=5")
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if "'3'" in line]
+    assert len(said) == 1 and "wait" in said[0], done.stderr
+    assert "nothing written" in done.stdout
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == files
+
+    done = _audit_command(folder, rehearsal, "--budget", BUDGET, "--cost", "3=5",
+                          "--miss-cost", "3=0.5", "--apply")
+    assert done.returncode == 0, done.stderr
+    project = Project.load(folder)
+    spotting = project.model["spotting"]
+    assert spotting["costs"] == {"3": {"false": 5.0, "miss": 0.5}}
+    expected = gm.audit(project.trained, [streams.sessions[4], streams.sessions[5]],
+                        budget=BUDGET, labels=streams.labels[4:6], spotting={},
+                        takes=project.dataset(), explain=False)
+    assert spotting["thresholds"] == pytest.approx(expected.thresholds)
+
+    files = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    done = _audit_command(folder, rehearsal, "--cost", "explsion=10", "--apply")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "gesturemap audit: --cost explsion: 'explsion' is no gesture of the project (its "
+        "gestures: 1, 2, 3); check the name, or add the class first"]
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == files
 
 
 def test_command_audits_the_rehearsals_the_project_keeps(streams, tmp_path, capsys):

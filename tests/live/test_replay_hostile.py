@@ -1,7 +1,8 @@
 """`gesturemap replay` reads a session log through the one hardened reader: a stream file
 linked to /dev/zero, a file of a gigabyte without a line break, a FIFO nobody writes: each is
-refused at once with one line, in bounded memory (it grew to 22.5 GB, or hung). Real files,
-a real `gesturemap` process."""
+refused at once with one line, in bounded memory (it grew to 22.5 GB, or hung); a row no
+frame could have been (a NaN) is refused naming its file and line. Real files, a real
+`gesturemap` process."""
 
 from __future__ import annotations
 
@@ -95,3 +96,19 @@ def test_an_import_that_is_a_fifo_or_a_device_is_refused_at_once(tmp_path, kind)
                            "--project", str(tmp_path / "p")], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 2 and "not a regular file" in done.stderr
+
+
+@pytest.mark.parametrize("bad", ["nan", "-inf", "1e30"])
+def test_a_row_no_frame_could_be_is_refused_naming_its_file_and_line(saved, bad):
+    log, project = saved
+    path = log / "input.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    t, _, b = lines[31].rstrip("\n").split(",")  # the file's line 32 (the header is line 1)
+    lines[31] = f"{t},{bad},{b}\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    code, err, _ = _replay(log, project)
+    said = [line for line in err.splitlines() if not line.startswith("maxrss")]
+    assert code == 2, err
+    assert said == [f"gesturemap replay: {path} is damaged: line 32 holds a time that is not "
+                    "finite or a value that is NaN, infinite or beyond +-1e+20 "
+                    f"({lines[31].rstrip()!r})."], err

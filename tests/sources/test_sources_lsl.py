@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -10,9 +13,16 @@ import pytest
 
 from gesturemap.errors import GesturemapError
 from gesturemap.sources import FrameQueue
-from gesturemap.sources.lsl import LSLSource, list_streams
+from gesturemap.sources.lsl import RESOLVE_TIMEOUT_S, LSLSource, list_streams
 
-from ..stage_helpers import osc_labels, osc_receiver, start_run, stop_run, two_level_project
+from ..stage_helpers import (
+    osc_labels,
+    osc_receiver,
+    rest_of,
+    start_run,
+    stop_run,
+    two_level_project,
+)
 
 # JACK servers and LSL streams are machine-wide: the tests that start them run one at a time
 # (two JACK servers starting at once can fail)
@@ -124,6 +134,41 @@ def test_run_with_an_lsl_sensor_answers_over_osc(tmp_path):
         rx.close()
     assert proc.returncode == 0
     assert "high" in labels[:30] and labels[-1] == "low", labels
+
+
+def test_ctrl_c_while_run_looks_for_its_stream_ends_it_at_once(tmp_path):
+    """Ctrl-C while `gesturemap run --lsl-in` looks for a stream that is not there: the run
+    ends within a fraction of the 5-s look, as interrupted (130), and leaves no log."""
+    folder = two_level_project(tmp_path / "p")
+    name = f"gm-test-absent-{time.monotonic_ns()}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gesturemap.cli", "run", str(folder), "--no-audio",
+         "--lsl-in", name, "--osc-in", "127.0.0.1:0", "--log", str(tmp_path / "logs"),
+         "--log-level", "info"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        said = []
+        for line in proc.stderr:  # (ends at the process's end, if it never says it looks)
+            said.append(line)
+            if "looking for LSL stream" in line:
+                break
+        assert proc.poll() is None, f"ended by itself ({proc.returncode}): {''.join(said)}"
+        # a second into the look, not at its first instant: the signal then comes while the
+        # look waits (a wait inside liblsl held it until the 5 s were over)
+        time.sleep(1.0)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = rest_of(proc)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "gesturemap run: interrupted" in err and "not found" not in err, err
+    assert took < RESOLVE_TIMEOUT_S - 2.0, took  # the look had 4 s left
+    assert not (tmp_path / "logs").exists() or not any((tmp_path / "logs").iterdir())
 
 
 def _wait(condition, timeout: float = 15.0) -> bool:  # noqa: ANN001
