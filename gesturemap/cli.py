@@ -875,8 +875,13 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_PIPE_CLOSED  # not bad input: nothing was wrong, and nobody reads on
     except (GesturemapError, OSError) as exc:  # a project, file or device that cannot be used
-        print(f"gesturemap {args.command or 'open'}: {' '.join(str(exc).split())}",
-              file=sys.stderr, flush=True)
+        text = " ".join(str(exc).split())
+        from .sources.osc import PortUnavailable
+
+        if isinstance(exc, PortUnavailable) and args.command in ("run", "open"):
+            # the message is the window's too: here, the option that moves the port
+            text += " On the command line: --osc-in HOST:PORT (e.g. --osc-in 127.0.0.1:6449)."
+        print(f"gesturemap {args.command or 'open'}: {text}", file=sys.stderr, flush=True)
         return EXIT_USAGE
 
 

@@ -151,6 +151,7 @@ def test_a_run_that_cannot_start_leaves_no_log_and_runs_again_once_mended(tmp_pa
         done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr
     assert "cannot listen" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert "--osc-in HOST:PORT" in done.stderr  # the option that moves the port is named
     if before == "missing":
         assert not (tmp_path / "sessions").exists()
     else:

@@ -71,10 +71,13 @@ def _marker(message: dict[str, Any]) -> Path | None:
     root = Path(__file__).resolve().parents[1]
     cache = os.environ.get("NUMBA_CACHE_DIR")
     folder = Path(cache) if cache else root / "__pycache__"
-    # what decides the kernels (not the project's name nor its classes' names)
+    # what decides the kernels: the settings, and whether there are outputs to map (other
+    # kernels). Not the project's name, its classes' names, nor how many inputs and outputs:
+    # numba compiles a kernel for its arguments' types, and an array of 2 or of 60 columns
+    # is one type. (A new project learns its input size from its first take: counted in,
+    # its second start would prepare everything again, and say "first start only".)
     shape = {"model": message.get("model"), "pipeline": message.get("pipeline"),
-             "inputs": message.get("input_dim") or len(message.get("input_names") or ()),
-             "outputs": len(message.get("output_names") or ())}
+             "outputs": bool(message.get("output_names"))}
     digest = hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode())
     digest.update(f"{numba.__version__} {sys.version} {sys.platform}".encode())
     try:

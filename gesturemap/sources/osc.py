@@ -54,6 +54,7 @@ __all__ = [
     "DEFAULT_PORT",
     "MAX_CONTROL_BYTES",
     "BadPacket",
+    "PortUnavailable",
     "OSCSource",
     "check_osc_settings",
     "decode_control",
@@ -102,6 +103,11 @@ _TAG_CONSTANT = {ord("T"): 1, ord("F"): 0}
 _TAG_EMPTY = frozenset(b"NI[]")
 _TIMETAG = ord("t")
 _TIMETAG_SCALE = 1.0 / (1 << 32)
+
+
+class PortUnavailable(GesturemapError):
+    """The OSC port asked for cannot be listened on (taken, or not this machine's address):
+    the command line adds the option that moves it."""
 
 
 class BadPacket(Exception):
@@ -490,7 +496,7 @@ class OSCSource(Source):
             sock.bind((self.host, self._requested_port))
         except OSError as exc:
             sock.close()
-            raise GesturemapError(
+            raise PortUnavailable(
                 f"OSC port {self.host}:{self._requested_port}: cannot listen ({exc.strerror or exc}). "
                 "Another program (Wekinator, another gesturemap) may be using it: close it, or "
                 "choose another port (0 picks a free one)."

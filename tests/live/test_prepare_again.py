@@ -32,6 +32,13 @@ def test_a_preparation_is_noted_for_the_settings_that_decide_the_kernels(tmp_pat
     assert prepared_before(message)
     # another project of the same settings and shape needs the same kernels
     assert prepared_before(preparation_message(_project("other", ("x", "y"))))
+    # a new project of those settings whose input size is not known yet (as `gesturemap new`
+    # makes it), or one of 6 inputs: the same kernels too (one type for any number of columns)
+    fresh = gm.Project("new", model={"kind": "hhmm", "params": {"states": 3}})
+    assert fresh.input_dim is None and prepared_before(preparation_message(fresh))
+    six = gm.Project("six", model={"kind": "hhmm", "params": {"states": 3}}, classes=["a"])
+    six.add_take(np.zeros((30, 6)), "a")
+    assert prepared_before(preparation_message(six))
     # other model settings, or another cache: prepared again
     assert not prepared_before(preparation_message(_project(states=4)))
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cleared"))
