@@ -653,11 +653,11 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         if self._suggest_job is not None:
             self._suggest_job.cancel()
         started = time.perf_counter()
-        if self._dtw_project():  # a take recorded, deleted or brought back: its gestures
-            self._size_dtw_values()
         # set by cancelTrain, which may come before the I/O thread has handed this one over
         self._train_cancel = cancelled = threading.Event()
         self._trains_asked += 1
+        if self._dtw_project():  # with no model: its first template is on its way now
+            self._size_dtw_values()
         self._train_read = _training_read(self.project)
         # each training is answered once (its model, its failure, or None), told which it
         # was and for which mapping
@@ -732,6 +732,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                       mapping: int | None = None) -> None:
         self._trains_answered = max(self._trains_answered, number)
         self._answer_training(job, started, number, mapping)
+        if self._dtw_project():  # no model came: a first template no longer on its way
+            self._size_dtw_values()
         if self._train_again and number == self._trains_asked:
             self._train_again = False
             if self.project.takes:  # (all deleted meanwhile: nothing to train)
@@ -1039,9 +1041,10 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
 
     def _set_dtw_wire(self, model: Any, labels: list[Any]) -> None:
         """Wekinator's DTW on the wire: per-gesture distances on /wek/outputs, one value per
-        gesture of the project (``outputs.gesture_messages``; +inf for a gesture without
-        takes, as Wekinator's float of Double.MAX_VALUE), and the gesture's own message on a
-        match (default /output_N)."""
+        gesture of the model playing and of the project's declared gestures
+        (``outputs.gesture_messages``; +inf for a gesture without a template, as Wekinator's
+        float of Double.MAX_VALUE), and the gesture's own message on a match (default
+        /output_N)."""
         self._dtw_last = -1
         messages = dict(self.output.settings.gesture_messages)
         numbers = [int(n) for n in self._class_numbers]
@@ -1062,26 +1065,42 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         self._size_dtw_values()
 
     def _size_dtw_values(self) -> None:
-        """Size the distances a DTW project sends on /wek/outputs to the gestures it has now:
-        one per gesture, +inf for those the model playing has no template of (not trained on
-        yet, or no model at all). The project's gestures change between two models (a take of
-        a new gesture while the model is being stored again, a gesture deleted or brought
-        back): called as the model changes, as a training starts and as running starts, so a
-        client reading one value per gesture never reads a count of some earlier moment."""
-        from ..interop.wekinator.examples import gesture_count
+        """Size the distances a DTW project sends on /wek/outputs to the gestures of the model
+        playing: one per gesture it has a template of, or the project declares (+inf for a
+        declared one it lacks, as Wekinator's for a gesture with no example). A gesture
+        recorded since that model was made gets its value with the model that has its
+        template: until that one is swapped in, the frames are answered by the model playing
+        exactly as before the take, not with a new +inf for the gesture just recorded (a patch
+        scaling the distances would jump to infinity for the tenth of a second storing the
+        template lasts). With no model, +inf per gesture of the project while no template is
+        on its way (every take deleted: Wekinator's DTW with no example), and nothing while
+        the first one is (see :meth:`_first_template_coming`). Called as the model changes, as
+        a training starts or is answered, and as running starts."""
+        from ..interop.wekinator.examples import output_count
 
         model = self.model
         if getattr(model, "kind", None) == "dtw":
-            count = gesture_count(self.project)
+            declared = len(self.output.settings.gesture_messages)
+            count = max([declared, *(int(n) for n in self._class_numbers), 0])
             if self._dtw_values is None or len(self._dtw_values) != count:
                 self._dtw_values = np.full(count, np.inf)
             return
         self._dtw_values = None
-        if model is None and self._dtw_project():
-            count = gesture_count(self.project)
+        if model is None and self._dtw_project() and not self._first_template_coming():
+            count = output_count(self.project)
             if count:
                 self._dtw_values = np.full(count, np.inf)
                 self._no_template = no_template_result(self._dtw_values)
+
+    def _first_template_coming(self) -> bool:
+        """Whether a DTW project with no model has one on its way: takes, and a training
+        storing them not answered yet. Its frames are then not answered at all, as before
+        running starts: Wekinator's DTW matches a take from the frame after it, never sending
+        "no template" (+inf) for a gesture just recorded, and gesturemap's first distances are
+        those of the model that has the take, from the frame after it is swapped in. Waiting
+        for it on the frame path would hold every frame back for the tenth of a second (more
+        on a first start) that storing the takes lasts."""
+        return bool(self.project.takes) and self._trains_asked > self._trains_answered
 
     def _cmd__spotting_ready(self, model: Any, stream: Any) -> None:
         """The spotting stream prepared for ``model`` (unless another model came since)."""

@@ -227,3 +227,99 @@ def test_a_dtw_project_with_every_template_deleted_sends_no_match_extras(tmp_pat
         assert len(distances) == 2 and np.isposinf(distances).all()  # gestures 1 and 2
         assert label == ("", 0.0) and likelihoods == (0.0, 0.0)
     assert wek.engine.running and wek.engine.stats()["errors"] == 0
+
+
+def _wek_outputs(rx: socket.socket, count: int) -> list[tuple]:
+    """The next ``count`` /wek/outputs received (a match's /output_N between them skipped)."""
+    got = osc_messages(rx, lambda m: sum(a == "/wek/outputs" for a, _ in m) >= count, 10)
+    return [p for a, p in got if a == "/wek/outputs"]
+
+
+def _take_then_run(wek: Wek, gesture: int, take: np.ndarray, burst: np.ndarray) -> None:
+    """Gesture ``gesture``'s ``take`` recorded over Wekinator's DTW messages, then
+    stopDtwRecording, startRunning and the frames of ``burst`` in one datagram, as a client
+    sends them in a row: the burst reaches the engine before any training can have stored
+    the take."""
+    from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    wek.control("startDtwRecording", gesture)
+    for row in take:
+        wek.send("/wek/inputs", *row)
+    wait_for(lambda: wek.engine.frames_in == len(take), 30)
+    b = OscBundleBuilder(IMMEDIATELY)
+    for address in ("/wekinator/control/stopDtwRecording", "/wekinator/control/startRunning"):
+        b.add_content(OscMessageBuilder(address).build())
+    for row in burst:
+        m = OscMessageBuilder("/wek/inputs")
+        for v in row:
+            m.add_arg(float(v), "f")
+        b.add_content(m.build())
+    wek.tx.sendto(b.build().dgram, ("127.0.0.1", wek.engine.osc_port))
+
+
+RISING = np.linspace(0, 1, 30)[:, None].repeat(2, 1)
+FALLING = np.hstack([RISING[:, :1], 1 - RISING[:, :1]])
+
+
+def test_a_dtw_gesture_recorded_is_answered_by_the_model_playing_until_its_own_is_in(
+        tmp_path, wek_of):
+    """stopDtwRecording then startRunning at once, in a project whose model plays gesture 1,
+    the take one of gesture 2: while its template was being stored, /wek/outputs carried
+    gesture 1's distance and +inf for gesture 2 (a patch scaling the distances jumped to
+    infinity). Now the frames meanwhile carry what the model playing knows (gesture 1's
+    distance alone), and the first frame after the new model is in carries both, finite."""
+    project = Project(model={"kind": "dtw", "params": {}})
+    project.add_take(RISING, 1)
+    project.train()
+    project.save(tmp_path / "p")
+    wek = wek_of(tmp_path / "p")
+    engine = wek.engine
+    _take_then_run(wek, 2, FALLING, RISING[:10])
+    window = _wek_outputs(wek.rx, 10)
+    # then one frame at a time, each sent knowing whether the new model was in before it
+    after: list[tuple] = []
+    for row in np.tile(RISING, (40, 1)):
+        known = list(engine.model.labels_) == [1, 2]
+        wek.send("/wek/inputs", *row)
+        (values,) = _wek_outputs(wek.rx, 1)
+        if known:
+            after.append(values)
+        elif after:
+            raise AssertionError("the model went back to gesture 1 alone")
+        if len(after) >= 10:
+            break
+    # every frame answered, none with +inf: gesture 1's distance alone until the new model
+    # is in (on a loaded machine it may come before the tenth), then both
+    assert len(window) == 10 and all(np.isfinite(v).all() for v in window), window
+    widths = [len(v) for v in window]
+    assert widths == sorted(widths) and set(widths) <= {1, 2}, window
+    assert len(after) >= 10, "the new model never came"
+    assert all(len(v) == 2 and np.isfinite(v).all() for v in after), after
+    assert engine.running and engine.stats()["errors"] == 0
+
+
+def test_a_first_dtw_template_being_stored_sends_no_distances_until_it_is_in(tmp_path, wek_of):
+    """The first gesture of a DTW project recorded, then startRunning at once: while its
+    template was being stored, /wek/outputs carried +inf ("no template") for the gesture
+    just recorded. Wekinator matches a take from the next frame and never says that; with no
+    model to answer yet, nothing is sent until the template is in, then its distances."""
+    project = Project(model={"kind": "dtw", "params": {}})
+    project.save(tmp_path / "p")
+    wek = wek_of(tmp_path / "p")
+    engine = wek.engine
+    _take_then_run(wek, 1, RISING, RISING[:10])
+    sent = len(RISING) + 10
+    wait_for(lambda: engine.frames_in == sent and engine.model is not None, 60)
+    for row in RISING:
+        wek.send("/wek/inputs", *row)
+    wait_for(lambda: engine.frames_in == sent + len(RISING), 30)
+    with engine._frame_lock:  # the last frame's answer sent
+        pass
+    got = osc_messages(wek.rx, lambda m: False, 0.5)
+    outputs = [p for a, p in got if a == "/wek/outputs"]
+    assert all(len(v) == 1 and np.isfinite(v).all() for v in outputs), outputs
+    # every frame after the template is in answered (those before it may be too)
+    assert len(RISING) <= len(outputs) <= len(RISING) + 10
+    assert "/output_1" in [a for a, _ in got]  # the gesture performed matches
+    assert engine.running and engine.stats()["errors"] == 0

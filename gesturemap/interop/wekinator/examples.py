@@ -24,7 +24,6 @@ __all__ = [
     "check_output_deletion",
     "delete_examples_for_output",
     "export_arff",
-    "gesture_count",
     "holds_output",
     "mask_label",
     "output_count",
@@ -81,18 +80,6 @@ def output_count(project: Any) -> int:
     if kind == "per_output":
         return len(model.get("params", {}).get("outputs", []))
     return max(1, len(project.output_names or ()))
-
-
-def gesture_count(project: Any) -> int:
-    """How many distances a running DTW project sends on ``/wek/outputs``: one per gesture
-    it has now (declared, recorded, or known to its model), as Wekinator sends one per
-    gesture whether or not it has a template yet. A gesture recorded since the model was
-    trained is counted too (its distance is +inf until the model has it), numbered after
-    the model's own, which keep theirs."""
-    labels = list(getattr(project.trained, "labels_", None) or [])
-    known = set(labels)
-    labels += _sorted_labels({*project.classes, *(t.label for t in project.takes)} - known)
-    return _highest_gesture(project, labels)
 
 
 def _highest_gesture(project: Any, labels: list[Any]) -> int:

@@ -184,6 +184,44 @@ def test_a_dtw_recording_over_osc_stops_running_as_wekinators_does(tmp_path):
     assert heard == {"/wek/outputs", "/output_1", "/output_2"}, heard
 
 
+def _taught_then_run(client: WekinatorClient, gesture: int) -> list:
+    """Gesture ``gesture`` taught over OSC, then startRunning sent right after
+    stopDtwRecording and frames at once (a burst, as a sensor streaming on): the replies
+    until the gesture is matched."""
+    client.send("/wekinator/control/startDtwRecording", gesture)
+    _stroke(client, gesture)
+    client.send("/wekinator/control/stopDtwRecording")
+    client.send("/wekinator/control/startRunning")
+    for row in np.linspace(0, 1, 10)[:, None].repeat(2, 1):  # before any template is stored
+        client.send("/wek/inputs", *row)
+    return _until_matched(client, gesture)
+
+
+def test_dtw_distances_stay_finite_while_a_new_template_is_stored(tmp_path):
+    """stopDtwRecording then startRunning at once: while the new template was being stored
+    (0.01-0.7 s), /wek/outputs carried +inf, for every gesture on the first take and for
+    the new gesture on the next ones, which a Max or Pd patch scaling the distances turns
+    into infinity. Wekinator matches a take from the next frame. Now a first template is
+    waited for in silence and a later one behind the distances of the model playing: no
+    +inf nor NaN, and the message grows by the new gesture once its template is in use."""
+    run, client = _stage(tmp_path, "--model", "dtw")
+    try:
+        first = _taught_then_run(client, 1)
+        second = _taught_then_run(client, 2)
+    finally:
+        client.close()
+        stop_run(run)
+    for got, gesture in ((first, 1), (second, 2)):
+        distances = [m.params for m in got if m.address == "/wek/outputs"]
+        assert distances, f"no distances after gesture {gesture} was taught"
+        assert all(np.isfinite(d).all() for d in distances), [
+            d for d in distances if not np.isfinite(d).all()][:3]
+        widths = [len(d) for d in distances]
+        # gesture 1's distance alone until gesture 2's template is in, then both, for good
+        assert widths == sorted(widths) and set(widths) <= {1, gesture}, widths
+        assert widths[-1] == gesture, widths
+
+
 def _answer(client: WekinatorClient, cls: int) -> tuple:
     """The values of the one /wek/outputs answering a frame of pose ``cls``."""
     client.frame(cls)
