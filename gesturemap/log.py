@@ -65,6 +65,7 @@ __all__ = [
     "SessionLog",
     "Stream",
     "iter_events",
+    "log_rows_missing",
     "log_start",
     "read_events",
     "read_labels",
@@ -762,6 +763,26 @@ def log_start(folder: str | os.PathLike[str]) -> float:
     value = _read_session(Path(folder)).get("start_t", 0.0)
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     return float(value) if ok else 0.0
+
+
+def log_rows_missing(folder: str | os.PathLike[str], stream: str = "input") -> int:
+    """How many rows of ``stream`` the session took but its files do not hold: ``dropped``
+    (the writer's queue full, a row that did not fit) and ``lost`` (a full or failing disk) in
+    ``session.json``. 0 for a log that was not closed (it has no counts yet).
+
+    Raises
+    ------
+    FormatError
+        If ``folder`` is not a readable session log.
+    """
+    document = _read_session(Path(folder))
+    missing = 0
+    for key in ("dropped", "lost"):
+        counts = document.get(key)
+        value = counts.get(stream, 0) if isinstance(counts, dict) else 0
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            missing += value
+    return missing
 
 
 def log_ended(folder: str | os.PathLike[str]) -> bool:

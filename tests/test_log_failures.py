@@ -73,6 +73,35 @@ def test_rows_lost_to_a_full_disk_are_counted_and_the_file_keeps_whole_rows(
     assert "cannot write" in said[0] and f"{1000 - len(kept)} rows were not written" in said[1]
 
 
+def test_a_replay_of_a_log_with_rows_lost_says_how_many(tmp_path: Path) -> None:
+    """The frames a full disk kept out of the log are not replayed: the model steps the frames
+    on either side of the gap as if they followed each other, so the replay's results part
+    from the live ones there. The researcher comparing them is told, with the count."""
+    folder = tmp_path / "log"
+    env = {**os.environ, "GESTUREMAP_RAISE": "0"}
+    subprocess.run([sys.executable, "-c", _FULL_THEN_ROOM, str(folder)], check=True,
+                   capture_output=True, text=True, timeout=60, cwd=REPO_DIR, env=env)
+    lost = json.loads((folder / "session.json").read_text())["lost"]["input"]
+    assert lost > 0
+    project = two_level_project(tmp_path / "proj")
+    done = subprocess.run([sys.executable, "-m", "gesturemap.cli", "replay", str(folder),
+                           "--project", str(project), "--out", str(tmp_path / "out.csv")],
+                          capture_output=True, text=True, timeout=120, cwd=REPO_DIR)
+    assert done.returncode == 0, done.stderr
+    assert f"{lost} input row(s) of the session were not written" in done.stderr, done.stderr
+    # a whole log replays without it
+    whole = tmp_path / "whole"
+    from gesturemap.log import SessionLog
+
+    with SessionLog(whole, {"input": ["a", "b"]}, t0=0.0) as log:
+        for i in range(20):
+            log.write("input", i / 100, np.array([0.9, 0.9]))
+    done = subprocess.run([sys.executable, "-m", "gesturemap.cli", "replay", str(whole),
+                           "--project", str(project), "--out", str(tmp_path / "out2.csv")],
+                          capture_output=True, text=True, timeout=120, cwd=REPO_DIR)
+    assert done.returncode == 0 and "not written" not in done.stderr, done.stderr
+
+
 def test_a_run_whose_log_folder_is_removed_plays_on_counts_and_stops_cleanly(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GESTUREMAP_RAISE", "0")  # as on stage (see the test above)

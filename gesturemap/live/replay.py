@@ -379,6 +379,7 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
         log_ended,
         log_project,
         log_project_uid,
+        log_rows_missing,
         read_stream_chunks,
         stream_columns,
     )
@@ -391,6 +392,15 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
         warnings.warn(f"{log_dir} has no end: its session was killed or crashed (or is "
                       "still running); it replays up to its last whole row, and the rows "
                       "of its last half second may be missing", stacklevel=2)
+    missing = log_rows_missing(log_dir)
+    if missing:
+        # the frames between are not in the log: the model steps the frames on either side
+        # of the gap as if they followed each other, so from there the results part from the
+        # session's (a researcher comparing the two must know where)
+        warnings.warn(f"{log_dir}: {missing} input row(s) of the session were not written "
+                      "(session.json's dropped and lost: a full disk, or the writer fell "
+                      "behind); the replay steps the frames that were, so its results may "
+                      "differ from the live ones after each gap", stacklevel=2)
     if "input" not in columns:
         raise FormatError(f"{log_dir} has no 'input' stream to replay (its streams: "
                           f"{', '.join(sorted(columns)) or 'none'}).")
