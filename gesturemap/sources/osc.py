@@ -375,7 +375,10 @@ class OSCSource(Source):
     merge : {"all", "latest"}, default "all"
         With several addresses: ``"all"`` emits one frame once every address has sent since the
         last frame; ``"latest"`` emits a frame on every message, with the latest values of the
-        other addresses (once each has sent at least once).
+        other addresses (once each has sent at least once). In ``"latest"`` mode the messages
+        of one bundle are one update (ZIG SIM sends all its sensors in one bundle each time):
+        they make one frame, when the bundle ends, or when an address comes again within it
+        (a sender that bundles several updates).
     channel_names : sequence of str, optional
         One per value of the whole frame; by default ``<address>_<i>``, or ``in1``... when
         the address takes any number of values (its size given by ``size`` or learned from
@@ -473,6 +476,8 @@ class OSCSource(Source):
         self._latest = np.zeros(offset)
         self._all_parts = (1 << len(spec)) - 1
         self._parts = 0  # bit i set: slot i has sent since the last frame ("all") / ever
+        # "latest" mode: the slots the bundle being read has filled since its last frame
+        self._bundle_parts = 0
         self._unknown: set[bytes] = set()
         # Whether the datagram being read was already counted as bad (once per datagram).
         self._counted = False
@@ -560,6 +565,7 @@ class OSCSource(Source):
                 try:
                     self._bundle(data, t, 0)
                 finally:
+                    self._flush_bundle_frame(t)
                     self._enqueue_bundled(previous, t)
             else:
                 self._message(data, t)
@@ -652,12 +658,29 @@ class OSCSource(Source):
         if not self._plausible(args):
             return
         latest = self._latest
+        bit = 1 << slot
+        if self._bundled is not None and self.merge == "latest":
+            # A bundle is one update of all the sender's sensors: a frame per message would
+            # double the rate and pair each new value with the other sensors' stale ones.
+            if self._bundle_parts & bit:  # the next update of a sender that bundles several
+                self._flush_bundle_frame(t)
+            latest[offset : offset + arity] = args
+            self._parts |= bit
+            self._bundle_parts |= bit
+            return
         latest[offset : offset + arity] = args
-        self._parts |= 1 << slot
+        self._parts |= bit
         if self._parts == self._all_parts:
             if self.merge == "all":
                 self._parts = 0
             self._enqueue(t, latest.copy())
+
+    def _flush_bundle_frame(self, t: float) -> None:
+        """The frame of the bundle's messages read since its last one ("latest" mode), once
+        every address has sent."""
+        filled, self._bundle_parts = self._bundle_parts, 0
+        if filled and self._parts == self._all_parts:
+            self._enqueue(t, self._latest.copy())
 
     def _resolve(self, address: bytes, data: bytes) -> int | None:
         """Slot of an address not seen before (wildcards), or handle a control/unknown message."""
@@ -680,6 +703,7 @@ class OSCSource(Source):
 
     def _control(self, data: bytes) -> None:
         if self._bundled is not None:  # run once the bundle's frames before it are queued
+            self._flush_bundle_frame(0.0)  # the values sent before it are a frame before it
             self._bundled.append(data)
             return
         self._run_control(data)

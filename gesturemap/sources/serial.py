@@ -14,7 +14,8 @@ Text lines
     ``\\n``, ``\\r\\n`` or ``\\r`` alone (as some boards' ``print`` ends them). A "line" of more
     than 4 KB without an end is garbage: dropped whole, up to its end, and counted once.
     Optionally a leading column holds a label (lines with another label are ignored) or a
-    timestamp. Empty lines and lines starting with ``#`` are skipped. Undecodable bytes
+    timestamp. A separator after the last value (``1,2,3,``) is allowed. Empty lines and
+    lines starting with ``#`` are skipped. Undecodable bytes
     become U+FFFD and make the line a bad packet.
 
 Frame times
@@ -453,6 +454,11 @@ class SerialSource(Source):
         elif separator == " ":
             separator = None
         parts = text.split(separator)
+        if len(parts) > 1 and not parts[-1].strip():
+            # A separator after the last value ("1,2,3,"): sketches that print each value
+            # followed by a comma in a loop, as the Arduino Cookbook's CommaDelimitedOutput
+            # does, end every line so. (Spaces and tabs at the end are stripped already.)
+            del parts[-1]
         if self.leading == "label":
             if self.label is not None and parts[0].strip() != self.label:
                 self.stats.ignored += 1

@@ -8,15 +8,17 @@ import struct
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
+from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.udp_client import SimpleUDPClient
 
 from gesturemap.errors import GesturemapError
-from gesturemap.sources import FrameQueue, OSCSource
+from gesturemap.sources import FrameQueue, OSCSource, build_source, load_profile
 from gesturemap.sources.osc import BadPacket, decode_message
 
 from .source_helpers import accounted, require_tool, wait_until
@@ -429,3 +431,40 @@ def test_the_frames_of_a_bundle_are_spread_since_the_datagram_before(queue, star
     assert (steps > 0).all()
     assert steps.min() > 0.5 * steps.max()  # even steps ...
     assert steps.min() > 0.005  # ... of about 80 ms / 8, not microseconds
+
+
+SENSOR_DATA = Path(__file__).parent.parent / "data" / "sensors"
+
+
+def test_zig_sim_bundles_make_one_frame_each_with_their_own_values(queue, started):
+    """ZIG SIM sends one bundle per update (device info, time stamp, then each sensor): the
+    zigsim profile makes one frame of each, at the app's rate, the accelerometer and the
+    gyroscope of the same bundle side by side (before, a frame per message: twice the rate,
+    every other one with the last bundle's gyroscope)."""
+    datagrams = [bytes.fromhex(line) for line in
+                 (SENSOR_DATA / "zigsim-ios-bundles.hex").read_text().split()]
+    source = started(build_source(load_profile("zigsim"), queue, port=0))
+    Sender(source).send(datagrams)
+    sent = []
+    for datagram in datagrams:
+        parts = {m.address.rsplit("/", 1)[1]: m.params for m in OscBundle(datagram)}
+        sent.append([*parts["accel"], *parts["gyro"]])
+    frames = [f.values.tolist() for f in queue.drain()]
+    assert np.allclose(frames, sent, atol=1e-6) and len(frames) == len(datagrams) == 20
+    assert source.channel_names[:4] == ("acc_x", "acc_y", "acc_z", "gyro_x")
+    assert source.stats.bad_packets == 0 and source.stats.ignored == 40  # info and time
+
+
+def test_merge_latest_makes_a_frame_per_update_of_a_bundle_that_holds_several(queue, started):
+    """A sender may bundle several updates: an address that comes again in the bundle starts
+    the next frame; a control message keeps its place between them."""
+    controls: list[tuple[str, int]] = []  # each with the number of frames queued before it
+    source = started(OSCSource(queue, {"/accel": 1, "/gyro": 1}, port=0, merge="latest",
+                               on_control=lambda address, args: controls.append(
+                                   (address, len(queue)))))
+    Sender(source).send([bundle(message("/accel", 1.0), message("/gyro", 2.0),
+                                message("/accel", 3.0), message("/gyro", 4.0),
+                                message("/wekinator/control/stopRecording"),
+                                message("/accel", 5.0))])
+    assert [f.values.tolist() for f in queue.drain()] == [[1, 2], [3, 4], [5, 4]]
+    assert controls == [("/wekinator/control/stopRecording", 2)]

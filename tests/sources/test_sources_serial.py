@@ -7,6 +7,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -430,3 +431,23 @@ def test_a_device_that_stays_away_is_said_once_a_minute_not_every_retry(queue, s
     said = [r for r in caplog.records if "cannot open" in r.getMessage()]
     assert len(said) == 1 and source.running
     assert "every 0.02 s at most (1 tries)" in said[0].getMessage()
+
+
+def test_a_comma_after_the_last_value_ends_the_line_like_any_other(queue, pty_pair, started):
+    """Sketches in the Arduino Cookbook's CommaDelimitedOutput pattern print a comma after
+    every value, the last too ("H,512,300,1023," then CR LF): each line is a frame (before,
+    every line was refused as "not all numbers")."""
+    lines = (Path(__file__).parent.parent / "data" / "sensors" / "three-channel-scope.txt"
+             ).read_bytes()
+    master, device = pty_pair
+    source = started(SerialSource(queue, device, leading="label", label="H", separator=",",
+                                  channel_names=["a0", "a1", "a2"]))
+    wait_until(connected(source), what="the port to open")
+    os.write(master, lines)
+    wait_until(lambda: accounted(source) == 20, what="20 lines")
+    expected = [[float(v) for v in line.split(b",")[1:4]] for line in lines.splitlines()]
+    assert [f.values.tolist() for f in queue.drain()] == expected
+    assert source.stats.bad_packets == 0
+    os.write(master, b"H,1,2,,\r\nH,1,,2\r\n")  # an empty value is no reading
+    wait_until(lambda: accounted(source) == 22, what="2 more lines")
+    assert source.stats.bad_packets == 2 and not queue.drain()
