@@ -105,6 +105,10 @@ _TIMETAG = ord("t")
 _TIMETAG_SCALE = 1.0 / (1 << 32)
 
 
+#: Messages to addresses a source does not read, with no frame yet, after which it says so.
+UNHEARD_SAID_AFTER = 50
+
+
 class PortUnavailable(GesturemapError):
     """The OSC port asked for cannot be listened on (taken, or not this machine's address):
     the command line adds the option that moves it."""
@@ -698,8 +702,24 @@ class OSCSource(Source):
         if address.startswith(GESTUREMAP_PREFIX):  # a verb mistyped: the callback says so
             self._control(data)
             return None
-        self.stats.ignored += 1
+        stats = self.stats
+        stats.ignored += 1
+        if stats.ignored == UNHEARD_SAID_AFTER and stats.frames_in == 0:
+            self._say_unheard()
         return None
+
+    def _say_unheard(self) -> None:
+        """Messages keep coming, none to an address this source reads: said once, with what
+        does come (a phone app that names its messages otherwise than the profile, an
+        Android build of an app whose profile was written for iOS), where only the
+        ``ignored`` counter moved before and the performer saw nothing at all."""
+        came = sorted(a.decode("ascii", "replace") for a in self._unknown)
+        shown = ", ".join(came[:6]) + (f" and {len(came) - 6} more" if len(came) > 6 else "")
+        self._log("unheard", "%s: %d OSC messages came and none to an address it reads: they "
+                  "went to %s; it reads %s. Check the sender's addresses, or copy the profile "
+                  "and give it those (sensors/README.md)", self.name,
+                  UNHEARD_SAID_AFTER, shown or "addresses it stopped keeping",
+                  ", ".join(self.addresses))
 
     def _control(self, data: bytes) -> None:
         if self._bundled is not None:  # run once the bundle's frames before it are queued

@@ -267,6 +267,30 @@ def test_wildcard_addresses_match_any_device_id(queue, started):
     assert source.stats.ignored == 2
 
 
+def test_messages_to_no_address_it_reads_are_said_once_with_what_came(queue, started,
+                                                                      caplog):
+    """An Android build sends ZIG SIM's sensors as /UUID/accel, not /ZIGSIM/UUID/accel: no
+    frame ever comes, and only a counter moved. Said once, naming what came and what the
+    source reads; a sender that also sends other messages beside its frames is not told."""
+    import logging
+
+    from gesturemap.sources.osc import UNHEARD_SAID_AFTER
+
+    source = started(OSCSource(queue, {"/ZIGSIM/*/accel": 3, "/ZIGSIM/*/gyro": 3}, port=0))
+    with caplog.at_level(logging.WARNING, logger="gesturemap.sources"):
+        Sender(source).send([message(f"/tHONK/{kind}", 1.0, 2.0, 3.0)
+                             for _ in range(UNHEARD_SAID_AFTER) for kind in ("accel", "gyro")])
+    said = [r.getMessage() for r in caplog.records if "none to an address" in r.getMessage()]
+    assert len(said) == 1 and source.stats.frames_in == 0, said
+    assert "/tHONK/accel, /tHONK/gyro" in said[0] and "/ZIGSIM/*/accel" in said[0]
+    heard = started(OSCSource(FrameQueue(), {"/a": 1}, port=0))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="gesturemap.sources"):
+        Sender(heard).send([message("/a", 1.0)] + [message("/other", 1.0)] * UNHEARD_SAID_AFTER)
+    assert heard.stats.frames_in == 1 and heard.stats.ignored == UNHEARD_SAID_AFTER
+    assert not [r for r in caplog.records if "none to an address" in r.getMessage()]
+
+
 def test_control_messages_go_to_the_callback(queue, started):
     received: list[tuple[str, list[object]]] = []
     source = started(
