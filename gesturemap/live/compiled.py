@@ -19,6 +19,7 @@ import numpy as np
 
 from ..models.compiled_path import GMM, HHMM, wire_step
 from ..models.gmm import DeltaFrames
+from ..sources.osc import has_wildcards
 
 __all__ = ["CompiledWire", "warm"]
 
@@ -110,7 +111,7 @@ class CompiledWire:
         kind = {HHMMStream: HHMM, GMMStream: GMM}.get(type(stream))
         if (kind is None or not stream.lean
                 or dim is None or stream._din != dim or not output._fast
-                or not address.isascii() or "*" in address or sys.byteorder != "little"):
+                or not address.isascii() or has_wildcards(address) or sys.byteorder != "little"):
             return None
         lik, progress = stream.views()
         n = len(lik)

@@ -19,7 +19,7 @@ from ..features.pipeline import PipelineState
 from ..models.base import Result, load_kernels
 from ..models.interpreted import kernel_cached
 from ..outputs.rejection import below
-from ..sources.osc import DEFAULT_ADDRESS, OSCSource
+from ..sources.osc import DEFAULT_ADDRESS, OSCSource, has_wildcards
 from . import compiled as compiled_wire
 from .compiled import CompiledWire
 from .prepare import compile_frame_path_kernel
@@ -33,7 +33,7 @@ def compiled_address(source: Any) -> str | None:
     if type(source) is not OSCSource or source.sensor_clock or len(source.addresses) != 1:
         return None
     (address,) = source.addresses
-    if "*" in address or "?" in address or not address.isascii():
+    if has_wildcards(address) or not address.isascii():
         return None
     return str(address)
 

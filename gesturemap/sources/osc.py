@@ -345,19 +345,33 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def has_wildcards(address: str) -> bool:
+    """Whether an address of a source's table is a pattern (``*``, ``?`` or ``{a,b}``)."""
+    return any(char in address for char in "*?{")
+
+
 def _pattern(address: str) -> re.Pattern[bytes] | None:
-    """A regex for an address with OSC wildcards (``*``, ``?``) in it; None for a plain one."""
-    if "*" not in address and "?" not in address:
+    """A regex for an address with OSC wildcards in it (``*`` and ``?`` within a segment,
+    ``{a,b}`` for either, as OSC's own patterns); None for a plain one."""
+    if not has_wildcards(address):
         return None
+    return re.compile(_regex(address).encode() + rb"\Z")
+
+
+def _regex(text: str) -> str:
     parts = []
-    for char in address:
-        if char == "*":
-            parts.append("[^/]*")
-        elif char == "?":
-            parts.append("[^/]")
-        else:
-            parts.append(re.escape(char))
-    return re.compile("".join(parts).encode() + rb"\Z")
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "{":  # balanced and not nested (check_osc_settings)
+            end = text.index("}", i)
+            alternatives = text[i + 1 : end].split(",")
+            parts.append("(?:" + "|".join(_regex(a) for a in alternatives) + ")")
+            i = end + 1
+            continue
+        parts.append("[^/]*" if char == "*" else "[^/]" if char == "?" else re.escape(char))
+        i += 1
+    return "".join(parts)
 
 
 class OSCSource(Source):
@@ -371,7 +385,8 @@ class OSCSource(Source):
         The addresses that carry data, in channel order, each with its number of arguments.
         ``None`` (only when there is a single address) accepts any size: ``size`` fixes it
         when given, else the first valid message does. An address may use OSC wildcards in a segment, e.g.
-        ``/ZIGSIM/*/accel`` for an app that puts a device id in its addresses.
+        ``/ZIGSIM/*/accel`` for an app that puts a device id in its addresses, and ``{a,b}``
+        for either (``/{ZIGSIM/*,*}/accel``: with or without the prefix).
     host : str, default "127.0.0.1"
         The interface to listen on; ``"0.0.0.0"`` opens the port to the network.
     port : int, default 6448
@@ -447,6 +462,7 @@ class OSCSource(Source):
             if arities[0] is not None:
                 for address, arity in spec.items():
                     stem = address.strip("/").replace("/", "_").replace("*", "any")
+                    stem = stem.replace("{", "").replace("}", "").replace(",", "_or_")
                     channel_names += [f"{stem}_{i}" for i in range(arity or 0)]
         elif arities[0] is not None and len(channel_names) != sum(a or 0 for a in arities):
             raise validation_error(
@@ -767,6 +783,9 @@ def check_osc_settings(addresses: Mapping[str, int | None], merge: str = "all") 
     for address, arity in addresses.items():
         if not isinstance(address, str) or not address.startswith("/") or not address.isascii():
             raise validation_error("addresses", address, "an ASCII OSC address starting with '/'")
+        if not _braces_balanced(address):
+            raise validation_error("addresses", address, "braces in pairs, not nested",
+                                   "{a,b} matches either a or b, e.g. /{ZIGSIM/*,*}/accel.")
         if address.startswith(CONTROL_PREFIX):
             raise validation_error(
                 "addresses",
@@ -785,3 +804,17 @@ def check_osc_settings(addresses: Mapping[str, int | None], merge: str = "all") 
         else:
             check_number(f"addresses[{address!r}]", arity, minimum=1, maximum=4096, integer=True)
     check_choice("merge", merge, ("all", "latest"))
+
+
+def _braces_balanced(address: str) -> bool:
+    inside = False
+    for char in address:
+        if char == "{":
+            if inside:
+                return False
+            inside = True
+        elif char == "}":
+            if not inside:
+                return False
+            inside = False
+    return not inside

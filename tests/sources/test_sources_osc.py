@@ -479,6 +479,29 @@ def test_zig_sim_bundles_make_one_frame_each_with_their_own_values(queue, starte
     assert source.stats.bad_packets == 0 and source.stats.ignored == 40  # info and time
 
 
+def test_zig_sim_on_android_without_the_prefix_is_read_by_the_same_profile(queue, started):
+    """ZIG SIM on Android (and its documentation's examples) address /<uuid>/accel, without
+    iOS's /ZIGSIM, in doubles: the zigsim profile reads both ({a,b}: either)."""
+    source = started(build_source(load_profile("zigsim"), queue, port=0))
+    sent = [[0.1 * k, -0.2, 0.98, 0.01 * k, 0.02, -0.03] for k in range(10)]
+    Sender(source).send([bundle(message("/tHONK/deviceinfo", "Pixel 8", "tHONK", "android",
+                                        "14", 1080, 2400),
+                                message("/tHONK/accel", *v[:3], types="ddd"),
+                                message("/tHONK/gyro", *v[3:], types="ddd")) for v in sent])
+    assert np.allclose([f.values.tolist() for f in queue.drain()], sent)
+    # and iOS's form on the same source
+    Sender(source).send([bundle(message("/ZIGSIM/tHONK/accel", 1.0, 2.0, 3.0),
+                                message("/ZIGSIM/tHONK/gyro", 4.0, 5.0, 6.0))])
+    assert [f.values.tolist() for f in queue.drain()] == [[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]
+    assert source.stats.bad_packets == 0
+
+
+@pytest.mark.parametrize("address", ["/{a,b/accel", "/a}/accel", "/{a,{b,c}}/accel"])
+def test_braces_that_do_not_pair_are_refused(queue, address):
+    with pytest.raises(GesturemapError, match="braces in pairs"):
+        OSCSource(queue, {address: 3}, port=0)
+
+
 def test_merge_latest_makes_a_frame_per_update_of_a_bundle_that_holds_several(queue, started):
     """A sender may bundle several updates: an address that comes again in the bundle starts
     the next frame; a control message keeps its place between them."""
