@@ -14,7 +14,9 @@ Text lines
     ``\\n``, ``\\r\\n`` or ``\\r`` alone (as some boards' ``print`` ends them). A "line" of more
     than 4 KB without an end is garbage: dropped whole, up to its end, and counted once.
     Optionally a leading column holds a label (lines with another label are ignored) or a
-    timestamp. A separator after the last value (``1,2,3,``) is allowed. Empty lines and
+    timestamp. A separator after the last value (``1,2,3,``) is allowed, and so are the
+    names Arduino's Serial Plotter reads (``ax:0.12,ay:-0.3``; a line of names alone is
+    skipped, counted as ignored). Empty lines and
     lines starting with ``#`` are skipped. Undecodable bytes
     become U+FFFD and make the line a bad packet.
 
@@ -465,8 +467,15 @@ class SerialSource(Source):
                 return None
             del parts[0]
         try:
-            if "_" in text:  # Python reads 1_0 as 10; no sensor writes it
-                raise ValueError
+            if ":" in text:
+                # Arduino's Serial Plotter format, "ax:0.12,ay:-0.3" (what sketches print
+                # for the IDE's plotter): each value after its name, in the line's order
+                parts = [_plotter_value(part) for part in parts]
+                if not any(parts):  # its names alone ("ax:,ay:", a sketch's header line)
+                    self.stats.ignored += 1
+                    return None
+            if any("_" in part for part in parts):  # (a name may have one: "Variable_1:")
+                raise ValueError  # Python reads 1_0 as 10; no sensor writes it
             values = [float(part) for part in parts]
         except ValueError:
             if not fresh:
@@ -539,3 +548,17 @@ class SerialSource(Source):
         # After a failed frame, the bytes up to the next sync belong to it: count it once.
         self._resyncing = True
         self._bad(kind, message, n)
+
+
+def _plotter_value(part: str) -> str:
+    """The value of one ``name:value`` part of a Serial Plotter line ("" for a name alone);
+    a part without a name as it is. A name that is a number is no name (``12:30``, a time):
+    the part is refused as not a number."""
+    name, colon, value = part.partition(":")
+    if not colon:
+        return part
+    try:
+        float(name)
+    except ValueError:
+        return value.strip()
+    raise ValueError(part)

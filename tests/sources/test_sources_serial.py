@@ -451,3 +451,37 @@ def test_a_comma_after_the_last_value_ends_the_line_like_any_other(queue, pty_pa
     os.write(master, b"H,1,2,,\r\nH,1,,2\r\n")  # an empty value is no reading
     wait_until(lambda: accounted(source) == 22, what="2 more lines")
     assert source.stats.bad_packets == 2 and not queue.drain()
+
+
+def test_arduino_serial_plotter_lines_give_their_values_in_order(queue, pty_pair, started):
+    """What sketches print for the Arduino IDE's Serial Plotter: ``name:value`` parts
+    separated by commas (and spaces), a line of names alone in setup(). Each line's values
+    are a frame, in the line's order; the names-only line is no frame and no bad packet (before,
+    every such line was refused as "not all numbers")."""
+    data = Path(__file__).parent.parent / "data" / "sensors"
+    master, device = pty_pair
+    source = started(SerialSource(queue, device, channel_names=["a", "b", "c"]))
+    wait_until(connected(source), what="the port to open")
+    os.write(master, b"\r\n")  # (a board's first line may be cut: the tests' start it whole)
+    gist = (data / "serial-plotter-gist.txt").read_bytes()
+    os.write(master, gist)
+    wait_until(lambda: accounted(source) == 11, what="11 lines")
+    expected = [[float(p.split(b":")[1]) for p in line.split(b", ")[:3]]
+                for line in gist.splitlines()[1:]]
+    assert [f.values.tolist() for f in queue.drain()] == expected
+    assert source.stats.bad_packets == 0 and source.stats.ignored == 1
+    os.write(master, b"a:1,b:2,12:30\r\n")  # a time is no name: not a number
+    wait_until(lambda: accounted(source) == 12, what="the line with a time")
+    assert source.stats.bad_packets == 1 and not queue.drain()
+
+
+def test_the_ide2_plotter_documentations_lines_are_read(queue, pty_pair, started):
+    data = Path(__file__).parent.parent / "data" / "sensors"
+    master, device = pty_pair
+    source = started(SerialSource(queue, device, channel_names=["pot", "static"]))
+    wait_until(connected(source), what="the port to open")
+    os.write(master, b"\r\n" + (data / "serial-plotter-ide2-docs.txt").read_bytes())
+    wait_until(lambda: accounted(source) == 5, what="5 lines")
+    assert [f.values.tolist() for f in queue.drain()] == [
+        [0, 500], [17, 500], [342, 500], [1023, 500], [511, 500]]
+    assert source.stats.bad_packets == 0
