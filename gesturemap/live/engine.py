@@ -768,7 +768,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         cpu = getattr(job, "cpu_seconds", None)
         self.last_train_cpu_ms = None if cpu is None else cpu * 1e3
         self._first_frame_pending = self._take_ended_at is not None
-        self._log_event("trained", ms=self.last_train_ms)
+        # the first frame the new model answers: where a replay of the log swaps it in too
+        self._log_event("trained", ms=self.last_train_ms, frame=self._next_log_row())
         if not self._dtw_project():
             # Wekinator says done-training for its supervised models only: its DTW matches
             # on the examples as they are recorded, with no training to wait for, and its

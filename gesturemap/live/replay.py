@@ -17,6 +17,12 @@ logged as the log opens and at each change — the window's slider, its Outputs 
 outputs) is set at the same frame, so the labels are the ones the outputs sent; replayed
 through another project than the one that played, that project's own threshold holds.
 
+A model retrained during the session is not in the log: the project's model, saved with the
+last retraining, replays every frame before it (those results are not the live ones). From
+the last retraining (a ``trained`` event, data ``frame``) on, that model is the one the session
+played, whichever scene played before it, so the replay swaps it in at the same frame, with a
+fresh stream, as the engine did: from there the results are the live ones.
+
 Where the session's model answered no frame (a ``running`` event, data ``on`` false and
 ``frame``: running stopped, or nothing trained yet) the outputs sent nothing: the replay's
 label is empty there, as in the live ``labels.csv``, and it spots no gesture; the model still
@@ -55,6 +61,9 @@ class _Replay:
         from .frame_path import FramePath, model_stream
 
         self.project = project
+        #: the project's own mapping as it opened (settings, model, outputs): the model saved
+        #: with the session's last retraining, which a recall (recall_scene) replaces
+        self._own = (project.model, project.trained, project.outputs)
         # the engine's frame path: its channel names, and its stream (spotting when the
         # project's model settings say so)
         self.path = FramePath(project, model_stream(project, project.trained))
@@ -109,8 +118,22 @@ class _Replay:
             self.reject_below = what
         elif kind == RUNNING:
             self.answering = what
+        elif kind == TRAINED:
+            self.retrained()
         else:
             self.recall(what)
+
+    def retrained(self) -> None:
+        """The session's last retraining swapped its model in: the project's own (saved with
+        it), through a fresh stream by the project's model settings, as the engine's swap.
+        A scene recalled before it plays no more, nor a crossfade from it: the engine
+        replaced whatever stream played (its rejection threshold stays, as on stage)."""
+        from .frame_path import model_stream
+
+        project = self.project
+        project.model, project.trained, project.outputs = self._own
+        self.path.stream = model_stream(project, project.trained)
+        self.labels = [str(lb) for lb in project.trained.labels_]
 
     def label(self, r: Any) -> Any:
         """The class the live outputs sent for ``r``: its label, or None on a frame they
@@ -211,21 +234,28 @@ def _threshold_of(event: Any) -> float | None:
 
 class _Resets:
     """A session log's resets, scene recalls, rejection thresholds and running stretches,
-    given a chunk of ``input`` rows at a time (in order). ``thresholds``: whether the logged
-    thresholds are set (the project that played is replaying)."""
+    given a chunk of ``input`` rows at a time (in order). ``same``: the project that played is
+    replaying, so the logged thresholds are set and its model swapped in at the last
+    retraining (another project keeps its own threshold and model)."""
 
-    def __init__(self, log_dir: str | os.PathLike[str], thresholds: bool = True) -> None:
+    def __init__(self, log_dir: str | os.PathLike[str], same: bool = True) -> None:
         self.frames, self.pending, events = _log_events(log_dir)
         # changes by the row they name; one of a log that names none, by its time
         self.changes: list[tuple[int | None, float, tuple[str, Any]]] = []
+        # the last retraining's model is the project's, saved with it: from its frame on the
+        # session played it, whichever scene played before (only the project that played
+        # has it). In the log's order among the changes: a scene recalled after it wins
+        last_trained = next((e for e in reversed(events) if e.kind == TRAINED), None)
         for e in events:
-            if e.kind == "scene":
+            if e is last_trained and same:
+                self.changes.append((_frame_of(e), e.t, (TRAINED, None)))
+            elif e.kind == "scene":
                 self.changes.append((_frame_of(e), e.t, ("scene", e.data.get("name"))))
-            elif e.kind == REJECT and thresholds and (value := _threshold_of(e)) is not None:
+            elif e.kind == REJECT and same and (value := _threshold_of(e)) is not None:
                 self.changes.append((_frame_of(e), e.t, (REJECT, value)))
             elif e.kind == RUNNING and isinstance(e.data.get("on"), bool):
                 self.changes.append((_frame_of(e), e.t, (RUNNING, e.data["on"])))
-        #: the times of the models retrained during the session (not replayed)
+        #: the times of the models retrained during the session (not in the log)
         self.retrained = [e.t for e in events if e.kind == TRAINED]
         self.first = 0  # the row index of the next chunk's first row
 
@@ -416,17 +446,18 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
     # the thresholds the session set are the settings of the project that played it; another
     # project replays by its own, as it does with its own model
     same = _played_by(log_project(log_dir), log_project_uid(log_dir), project_dir, project.uid)
-    resets = _Resets(log_dir, thresholds=same)
+    resets = _Resets(log_dir, same=same)
     replay.logged_thresholds = any(kind == REJECT for _, _, (kind, _) in resets.changes)
     if resets.retrained and same:
-        # the retrained models are not in the log: the project's model plays every frame, and
-        # a researcher comparing the replay with the live outputs must know where they part
-        # (through another project, nothing was live to compare with)
+        # the retrained models are not in the log: the project's model, the last one trained,
+        # plays before the last retraining too, and a researcher comparing the replay with the
+        # live outputs must know where they part (through another project, nothing was live
+        # to compare with)
         warnings.warn(f"{log_dir}: the model was retrained {len(resets.retrained)} time(s) "
-                      f"during the session (the last at t={resets.retrained[-1]!r}), and a "
-                      "retrained model is not replayed: the project's model plays every frame, "
-                      "so the results before the last retraining are not the live ones",
-                      stacklevel=2)
+                      f"during the session (the last at t={resets.retrained[-1]!r}), and the "
+                      "models before the last are not in the log: the project's model, the "
+                      "last one trained, plays the frames before it too, so the results before "
+                      "the last retraining are not the live ones", stacklevel=2)
     # a frame the engine logged passed its check (finite, within MAX_ABS_VALUE): a row that
     # would not is damage, refused with its file and line before the model meets it (which
     # could say only "Bad frame", not where)
