@@ -938,24 +938,12 @@ def _plain_warnings(prefix: str) -> None:
     """A warning (a damaged take left out, a file read with something skipped) as one line
     ``gesturemap CMD: warning: ...`` on stderr, not Python's file and line of the code; each
     said once (a command that reads the project again, to store onto it as it is now, would
-    say every damaged take twice)."""
-    import warnings
+    say every damaged take twice). The training processes it starts say theirs so too."""
+    from .utils.terminal import WARNINGS_PREFIX, plain_warnings
 
-    said: set[str] = set()
-
-    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-             file: Any = None, line: str | None = None) -> None:
-        text = " ".join(str(message).split())
-        if text in said:
-            return
-        said.add(text)
-        if file is None and _stderr is not None:
-            # (a warning may come from a background thread: the trainer's, the I/O thread's)
-            _stderr.put(f"{prefix}: warning: {text}")
-        else:
-            print(f"{prefix}: warning: {text}", file=file or sys.stderr, flush=True)
-
-    warnings.showwarning = show
+    plain_warnings(prefix, _stderr)
+    # (inherited by the processes started from here: the trainer's worker reads it)
+    os.environ[WARNINGS_PREFIX] = prefix
 
 
 #: The thread writing what this command says on stderr (None: not started, as in a process

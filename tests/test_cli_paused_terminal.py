@@ -20,7 +20,14 @@ import pytest
 
 from gesturemap.utils.terminal import StderrWriter
 
-from .stage_helpers import float_msg, free_port, osc_receiver, two_level_project
+from .stage_helpers import (
+    float_msg,
+    free_port,
+    osc_message,
+    osc_messages,
+    osc_receiver,
+    two_level_project,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -89,6 +96,51 @@ def test_a_terminal_paused_with_ctrl_s_does_not_stop_the_frames(tmp_path):
         os.close(master)
     assert answered == 10
     assert b"refused a frame of 3 values" in said
+
+
+def test_a_training_that_warns_is_not_held_by_a_paused_terminal(tmp_path):
+    """The training process says its warnings on the same terminal (here: every input is
+    constant, which an HHMM cannot tell apart): paused with Ctrl-S, the warning waited there,
+    and the model and Wekinator's done-training with it. Said as the command's own warnings
+    are, one line, not Python's file and line."""
+    from gesturemap.project import Project
+
+    folder = tmp_path / "p"
+    Project("w", model={"kind": "hhmm", "params": {"states": 2}}, classes=["a", "b"]).save(folder)
+    port, rx = free_port(), osc_receiver()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    master, slave = os.openpty()
+    attrs = termios.tcgetattr(slave)
+    attrs[0] |= termios.IXON
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    proc = _run(folder, port, rx, stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    to = ("127.0.0.1", port)
+    try:
+        assert b"listening" in _read(master, b"listening")
+        for number in (1, 2):
+            tx.sendto(osc_message("/wekinator/control/outputs", float(number)), to)
+            tx.sendto(osc_message("/wekinator/control/startRecording"), to)
+            for _ in range(40):
+                tx.sendto(float_msg("/wek/inputs", 0.5, 0.5), to)
+                time.sleep(0.003)
+            tx.sendto(osc_message("/wekinator/control/stopRecording"), to)
+        time.sleep(0.3)
+        os.write(master, b"\x13")  # Ctrl-S
+        time.sleep(0.3)
+        tx.sendto(osc_message("/wekinator/control/train"), to)
+        got = osc_messages(rx, lambda m: any(a.endswith("done-training") for a, _ in m), 90)
+        os.write(master, b"\x11")  # Ctrl-Q
+        said = _read(master, b"every input varies").decode(errors="replace")
+    finally:
+        tx.close()
+        rx.close()
+        proc.kill()
+        proc.wait(30)
+        os.close(master)
+    assert any(a == "/wekinator/status/done-training" for a, _ in got), got
+    assert "gesturemap run: warning: HHMM: every input varies" in said, said
+    assert "UserWarning" not in said and ".py:" not in said, said
 
 
 def test_a_launcher_that_never_reads_stderr_does_not_stop_the_frames(tmp_path):

@@ -31,6 +31,7 @@ from ..models.interpreted import training_needs_compiling
 from ..project.settings import search_settings
 from ..utils.children import ctrl_c_kept_from_children, helper_context, in_this_environment
 from ..utils.frame_budget import note_frame_cost
+from ..utils.terminal import WARNINGS_PREFIX, StderrWriter, plain_warnings
 from .codec import decode, encode
 
 # one environment change at a time (the interpreted worker's start sets a variable for it)
@@ -377,6 +378,13 @@ def _worker_main(conn: Any, nice: int = 5, prepare: dict[str, Any] | None = None
     # Ctrl-C in a terminal reaches the whole process group: the parent decides when the
     # worker stops (it closes the pipe), so the worker ignores it
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    prefix = os.environ.get(WARNINGS_PREFIX)
+    writer = StderrWriter() if prefix else None
+    if prefix:
+        # started by the command line: a training's warning is one line as the command's
+        # own are, written by a thread of its own (a paused terminal would otherwise hold the
+        # training at its warning, and the new model with it)
+        plain_warnings(prefix, writer)
     ordinary_scheduling()  # never a real-time policy inherited from the parent
     # one BLAS thread for the whole process: its training spreads classes over threads of its
     # own, and a search must keep to its one core (OpenBLAS's threads would spin on the other,
@@ -454,6 +462,8 @@ def _worker_main(conn: Any, nice: int = 5, prepare: dict[str, Any] | None = None
             while not jobs and alive[0]:
                 cond.wait()
             if not jobs:
+                if writer is not None:  # what it has yet to say, if the terminal reads
+                    writer.close(0.5)
                 return
             cmd = jobs.pop(0)
         job_id = cmd["job"]

@@ -19,13 +19,17 @@ import sys
 import threading
 from typing import Any, TextIO
 
-__all__ = ["MAX_WAITING", "StderrWriter"]
+__all__ = ["MAX_WAITING", "WARNINGS_PREFIX", "StderrWriter", "plain_warnings"]
 
 #: Lines kept while stderr is not read (some 1.5 MB at the longest lines logged): hours of
 #: the rate-limited log; past it a line is counted, not kept.
 MAX_WAITING = 10_000
 
 _STOP = object()
+
+#: The environment variable that tells a process the command started it, and how that command
+#: says a warning (``gesturemap run``): set by the command line, read by its training workers.
+WARNINGS_PREFIX = "GESTUREMAP_WARNINGS_AS"
 
 
 class StderrWriter:
@@ -104,3 +108,25 @@ class StderrWriter:
                 stream.flush()
             except Exception:  # a closed or broken stderr: nothing left to tell
                 pass
+
+
+def plain_warnings(prefix: str, writer: StderrWriter | None) -> None:
+    """Say each warning once, as one line ``PREFIX: warning: TEXT`` (not Python's file and
+    line of the code, which tell a musician nothing), through ``writer`` when given: a
+    warning may come from a thread that must not wait for the terminal."""
+    import warnings
+
+    said: set[str] = set()
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        text = " ".join(str(message).split())
+        if text in said:
+            return
+        said.add(text)
+        if file is None and writer is not None:
+            writer.put(f"{prefix}: warning: {text}")
+        else:
+            print(f"{prefix}: warning: {text}", file=file or sys.stderr, flush=True)
+
+    warnings.showwarning = show
