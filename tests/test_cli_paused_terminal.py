@@ -6,6 +6,7 @@ process on a pseudo-terminal paused with Ctrl-S, and one whose stderr pipe is fu
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import select
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import termios
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -66,18 +68,32 @@ def _run(folder: Path, port: int, rx: socket.socket, **streams: object) -> subpr
         start_new_session=True, **streams)  # type: ignore[call-overload]
 
 
-def test_a_terminal_paused_with_ctrl_s_does_not_stop_the_frames(tmp_path):
-    folder = two_level_project(tmp_path / "p")
+@contextlib.contextmanager
+def _in_a_terminal(folder: Path) -> Iterator[tuple[int, socket.socket, socket.socket, int]]:
+    """`gesturemap run FOLDER` on a pseudo-terminal that Ctrl-S pauses, as a terminal's line
+    discipline does: (the terminal's master side, a socket that sends to the run, the one
+    its replies reach, the run's port), once it listens."""
     port, rx = free_port(), osc_receiver()
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     master, slave = os.openpty()
     attrs = termios.tcgetattr(slave)
-    attrs[0] |= termios.IXON  # Ctrl-S stops the output, as a terminal's line discipline does
+    attrs[0] |= termios.IXON
     termios.tcsetattr(slave, termios.TCSANOW, attrs)
     proc = _run(folder, port, rx, stdin=slave, stdout=slave, stderr=slave)
     os.close(slave)
     try:
         assert b"listening" in _read(master, b"listening")
+        yield master, tx, rx, port
+    finally:
+        tx.close()
+        rx.close()
+        proc.kill()
+        proc.wait(30)
+        os.close(master)
+
+
+def test_a_terminal_paused_with_ctrl_s_does_not_stop_the_frames(tmp_path):
+    with _in_a_terminal(two_level_project(tmp_path / "p")) as (master, tx, rx, port):
         assert _answers(rx, tx, port, 1) == 1
         os.write(master, b"\x13")  # Ctrl-S: the terminal is paused
         time.sleep(0.3)
@@ -88,12 +104,6 @@ def test_a_terminal_paused_with_ctrl_s_does_not_stop_the_frames(tmp_path):
         answered = _answers(rx, tx, port, 10)
         os.write(master, b"\x11")  # Ctrl-Q: the terminal reads again, and the line comes
         said = _read(master, b"refused a frame of 3 values")
-    finally:
-        tx.close()
-        rx.close()
-        proc.kill()
-        proc.wait(30)
-        os.close(master)
     assert answered == 10
     assert b"refused a frame of 3 values" in said
 
@@ -107,17 +117,8 @@ def test_a_training_that_warns_is_not_held_by_a_paused_terminal(tmp_path):
 
     folder = tmp_path / "p"
     Project("w", model={"kind": "hhmm", "params": {"states": 2}}, classes=["a", "b"]).save(folder)
-    port, rx = free_port(), osc_receiver()
-    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    master, slave = os.openpty()
-    attrs = termios.tcgetattr(slave)
-    attrs[0] |= termios.IXON
-    termios.tcsetattr(slave, termios.TCSANOW, attrs)
-    proc = _run(folder, port, rx, stdin=slave, stdout=slave, stderr=slave)
-    os.close(slave)
-    to = ("127.0.0.1", port)
-    try:
-        assert b"listening" in _read(master, b"listening")
+    with _in_a_terminal(folder) as (master, tx, rx, port):
+        to = ("127.0.0.1", port)
         for number in (1, 2):
             tx.sendto(osc_message("/wekinator/control/outputs", float(number)), to)
             tx.sendto(osc_message("/wekinator/control/startRecording"), to)
@@ -132,12 +133,6 @@ def test_a_training_that_warns_is_not_held_by_a_paused_terminal(tmp_path):
         got = osc_messages(rx, lambda m: any(a.endswith("done-training") for a, _ in m), 90)
         os.write(master, b"\x11")  # Ctrl-Q
         said = _read(master, b"every input varies").decode(errors="replace")
-    finally:
-        tx.close()
-        rx.close()
-        proc.kill()
-        proc.wait(30)
-        os.close(master)
     assert any(a == "/wekinator/status/done-training" for a, _ in got), got
     assert "gesturemap run: warning: HHMM: every input varies" in said, said
     assert "UserWarning" not in said and ".py:" not in said, said
