@@ -57,6 +57,10 @@ def _user_config_in_tmp(tmp_path_factory, monkeypatch):
     temporary one, for the tests and the processes they start: a test that opens a window
     never writes the real user's list."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    # a command run in this process (cli.main) tells the processes it starts how it says a
+    # warning: not the processes of the tests after it
+    monkeypatch.setenv("GESTUREMAP_WARNINGS_AS", "")
+    monkeypatch.delenv("GESTUREMAP_WARNINGS_AS")
 
 
 @pytest.fixture(scope="session")
