@@ -724,3 +724,32 @@ def test_start_dtw_recording_n_records_the_gesture_wekinator_numbers_n(tmp_path)
         engine.stop()
         tx.close()
     assert engine.project.takes[-1].label == "triangle"
+
+
+def test_a_saved_model_of_a_project_imports_its_project(tmp_path, capsys):
+    # a user dropping a project's current/models/modelN.xml onto the import meant the project;
+    # read as an ARFF it was "binary data (a .npz dataset is read by gesturemap eval --train)"
+    from gesturemap.cli import main
+
+    folder = unpack("larsen-mediator", tmp_path)
+    assert main(["import", str(folder / "current" / "models" / "model1.xml"),
+                 "--project", str(tmp_path / "gm")]) == 0
+    assert "is a model the Wekinator project" in capsys.readouterr().out
+    assert gm.Project.load(tmp_path / "gm").model["kind"] == "per_output"
+
+
+@pytest.mark.parametrize(("source", "says"), [
+    ("larsen-mediator/current/models/model1.xml", "is a model Wekinator saved"),
+    ("kkp-gesture-dtw/current/models/model1.xml", "is a model Wekinator saved"),
+    ("vowel-recognition.inputproj", "is a Wekinator Input Helper project"),
+])
+def test_a_wekinator_file_without_examples_is_named_with_what_to_import(
+        source, says, tmp_path, capsys):
+    from gesturemap.cli import main
+
+    alone = tmp_path / Path(source).name  # out of its project: nothing to import with it
+    shutil.copy(DATA / source, alone)
+    assert main(["import", str(alone), "--project", str(tmp_path / "gm")]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "import the Wekinator project's folder or its .wekproj" in err
+    assert not (tmp_path / "gm").exists()
