@@ -254,9 +254,17 @@ def read_project(path: str | os.PathLike[str]) -> WekinatorProject:
             raise FormatError(f"{wekproj}: oscReceivePort is {osc_port}, not a UDP port "
                               "(1 to 65535).")
     in_path, out_path = folder / "inputConfig.xml", folder / "outputConfig.xml"
-    for p in (in_path, out_path):
-        if not p.is_file():
-            raise GesturemapError(f"{folder} is not a Wekinator project: it has no {p.name}.")
+    missing = [p.name for p in (in_path, out_path) if not p.is_file()]
+    if missing:
+        # often a project copied in part (a .wekproj alone, a folder without its XML files):
+        # say what a whole one holds, and how its examples import without the rest
+        data = folder / "current" / "currentData.arff"
+        alone = (f"; or import its examples alone: gesturemap import {data} --outputs N (N: "
+                 "how many of its last columns are outputs)" if data.is_file() else "")
+        raise GesturemapError(
+            f"{folder} is not a whole Wekinator project: it has no {' and no '.join(missing)}, "
+            "which Wekinator saves next to the .wekproj with the project's current/ folder; "
+            f"import the whole folder Wekinator saved{alone}.")
     inputs = read_xml(in_path)
     input_names = [s.text or "" for s in inputs.findall("inputNames/string")]
     n_inputs = int(xml_number(inputs, "numInputs", len(input_names), str(in_path)))

@@ -753,3 +753,26 @@ def test_a_wekinator_file_without_examples_is_named_with_what_to_import(
     err = capsys.readouterr().err
     assert says in err and "import the Wekinator project's folder or its .wekproj" in err
     assert not (tmp_path / "gm").exists()
+
+
+def test_a_project_copied_in_part_says_what_is_missing_and_how_to_import(tmp_path, capsys):
+    from gesturemap.cli import main
+
+    # a .wekproj committed alone, as RyanBRiley/IML4HCI's last commit has it
+    alone = tmp_path / "project2" / "pj2.wekproj"
+    alone.parent.mkdir()
+    shutil.copy(DATA / "iml4hci-pj2-alone.wekproj", alone)
+    assert main(["import", str(alone), "--project", str(tmp_path / "gm")]) == 2
+    err = capsys.readouterr().err
+    assert "not a whole Wekinator project" in err
+    assert "no inputConfig.xml and no outputConfig.xml" in err
+    assert "import the whole folder Wekinator saved" in err
+    # a project whose inputConfig.xml was not copied: its examples import on their own, as said
+    folder = unpack("pong-puck", tmp_path)
+    (folder / "inputConfig.xml").unlink()
+    assert main(["import", str(folder), "--project", str(tmp_path / "gm")]) == 2
+    err = capsys.readouterr().err
+    data = folder / "current" / "currentData.arff"
+    assert f"gesturemap import {data} --outputs N" in err
+    assert main(["import", str(data), "--outputs", "1", "--project", str(tmp_path / "gm")]) == 0
+    assert len(gm.Project.load(tmp_path / "gm").takes) > 0
