@@ -664,11 +664,26 @@ def _cmd_train(args: argparse.Namespace) -> int:
     for take in project.takes:  # trained on as they are: their frames have a hole
         if take.gaps:
             print(f"note: {take.id} ({take.label}): {describe_gaps(take.gaps)}")
-    print(f"trained {type(model).__name__} on {len(project.takes)} takes, classes "
-          f"{model.labels_} in {(time.perf_counter() - t0) * 1e3:.0f} ms")
+    print(f"trained {type(model).__name__} on {len(project.takes)} takes, "
+          f"{_what_was_learned(model, project)} in {(time.perf_counter() - t0) * 1e3:.0f} ms")
     if second_opinions:  # over the model just stored, as gm.auto does with rehearsals
         return _train_second_opinions(args)
     return 0
+
+
+def _what_was_learned(model: Any, project: Any) -> str:
+    """The classes a model learned, or the outputs: a regression's labels only name its takes
+    (an imported Wekinator project's are all "take"), and said as classes they misled."""
+    names = list(project.output_names or [])
+    models = getattr(model, "models_", None)
+    if models is not None and len(names) == len(models):  # one model per output
+        return "outputs " + ", ".join(
+            f"{name} (classes {list(m.labels_)})" if not getattr(m, "output_dim_", 0)
+            else f"{name} (values)" for name, m in zip(names, models, strict=True))
+    if getattr(model, "output_dim_", 0) and names:
+        labels = list(model.labels_)
+        return f"outputs {', '.join(names)}" + (f", classes {labels}" if len(labels) > 1 else "")
+    return f"classes {model.labels_}"
 
 
 def _train_second_opinions(args: argparse.Namespace) -> int:

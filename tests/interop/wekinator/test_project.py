@@ -776,3 +776,18 @@ def test_a_project_copied_in_part_says_what_is_missing_and_how_to_import(tmp_pat
     assert f"gesturemap import {data} --outputs N" in err
     assert main(["import", str(data), "--outputs", "1", "--project", str(tmp_path / "gm")]) == 0
     assert len(gm.Project.load(tmp_path / "gm").takes) > 0
+
+
+def test_training_an_imported_project_says_what_each_output_learned(tmp_path, capsys):
+    from gesturemap.cli import main
+
+    # two numeric outputs and a classifier: their takes are labelled "take" and "outputs N",
+    # which the training's summary gave as the model's classes
+    folder = unpack("iml4hci-assignment2", tmp_path)
+    assert main(["import", str(folder), "--project", str(tmp_path / "gm")]) == 0
+    capsys.readouterr()
+    assert main(["train", str(tmp_path / "gm")]) == 0
+    out = capsys.readouterr().out
+    assert "'take'" not in out and "'outputs 3'" not in out
+    assert "outputs outputs-1 (values), outputs-2 (values), outputs-3 (classes [1, 2, 3, 4, 5])" \
+        in out
