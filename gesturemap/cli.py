@@ -781,7 +781,7 @@ def _train_verifier(project: object, args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from .errors import GesturemapError
-    from .interop.wekinator.examples import arff_class_numbers
+    from .interop.wekinator.examples import arff_class_numbers, takes_for_every_output
     from .interop.wekinator.project import export_arff
     from .interop.xmm.model_export import save_xmm_model, save_xmm_training_set
     from .project import Project
@@ -798,8 +798,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
         if named:  # Wekinator's ARFF holds numbers: which is which is said once, here
             print("classes as numbers: " + ", ".join(f"{n} {lb}" for lb, n in named.items()))
     if args.xmm_set:
-        save_xmm_training_set(project.raw_dataset(), args.xmm_set)
-        print(f"wrote {len(project.takes)} takes to {args.xmm_set}")
+        whole, partial = takes_for_every_output(project, project.raw_dataset())
+        why = ("recorded for some of its outputs only (Wekinator's per-output examples): an XMM "
+               "training set has no missing values, and the others' would be taught as 0; "
+               "--arff keeps them, with Wekinator's '?'")
+        if partial and not len(whole):
+            raise GesturemapError(f"{args.dir}: no XMM training set written: every take was {why}")
+        save_xmm_training_set(whole, args.xmm_set)
+        print(f"wrote {len(whole)} takes to {args.xmm_set}")
+        if partial:
+            print(f"left out {len(partial)} takes ({', '.join(sorted(set(map(str, partial))))}) "
+                  f"{why}")
     if args.xmm_model:
         if project.trained is None:
             raise GesturemapError(f"{args.dir} has no trained model: run gesturemap train first")

@@ -791,3 +791,25 @@ def test_training_an_imported_project_says_what_each_output_learned(tmp_path, ca
     assert "'take'" not in out and "'outputs 3'" not in out
     assert "outputs outputs-1 (values), outputs-2 (values), outputs-3 (classes [1, 2, 3, 4, 5])" \
         in out
+
+
+def test_an_xmm_training_set_leaves_out_takes_recorded_for_some_outputs_only(tmp_path, capsys):
+    from gesturemap.cli import main
+
+    # slork-a1: one take recorded for both outputs, 34 for one of them (the other '?')
+    folder = unpack("slork-a1", tmp_path)
+    assert main(["import", str(folder), "--project", str(tmp_path / "gm")]) == 0
+    capsys.readouterr()
+    assert not main(["export", str(tmp_path / "gm"), "--xmm-set", str(tmp_path / "set.json")])
+    out = capsys.readouterr().out
+    assert "wrote 1 takes" in out and "left out 34 takes (outputs 1, outputs 2)" in out
+    written = gm.Dataset.from_xmm(tmp_path / "set.json")
+    whole = [t for t in gm.Project.load(tmp_path / "gm").takes if t.label == "take"]
+    assert len(written) == 1 and written[0].length == whole[0].length
+    # sonification-box: every take recorded for one output only: nothing to write, and said
+    folder = unpack("sonification-box", tmp_path)
+    assert main(["import", str(folder), "--project", str(tmp_path / "gm2")]) == 0
+    capsys.readouterr()
+    assert main(["export", str(tmp_path / "gm2"), "--xmm-set", str(tmp_path / "set2.json")]) == 2
+    assert "every take was recorded for some of its outputs only" in capsys.readouterr().err
+    assert not (tmp_path / "set2.json").exists()
