@@ -147,6 +147,8 @@ class WekinatorProject:
     input_message: str = "/wek/inputs"
     #: per output, what ``current/models/modelN.xml`` says (None: no such file, or unreadable)
     paths: list[WekinatorPath | None] = field(default_factory=list)
+    #: the outputs (0-based) whose model file is there but holds no readable path
+    unread_models: list[int] = field(default_factory=list)
 
     @property
     def is_dtw(self) -> bool:
@@ -307,6 +309,8 @@ def read_project(path: str | os.PathLike[str]) -> WekinatorProject:
             _warn_no_examples(data)
         models = folder / "current" / "models"
         project.paths = [read_path(models / f"model{i}.xml") for i in range(len(project.outputs))]
+        project.unread_models = [i for i, p in enumerate(project.paths)
+                                 if p is None and (models / f"model{i}.xml").exists()]
     return project
 
 
@@ -391,6 +395,7 @@ class WekinatorImport(ImportSummary):
     renamed: list[str] = field(default_factory=list)
     input_message: str = "/wek/inputs"
     paths: list[WekinatorPath | None] = field(default_factory=list)
+    unread_models: list[int] = field(default_factory=list)
     wekinator_inputs: list[str] = field(default_factory=list)  # the names before renaming
     osc_port: int = 6448
     #: per output, the algorithm and inputs read from its saved model (see default_model)
@@ -499,6 +504,7 @@ def takes_from_project(wp: WekinatorProject) -> WekinatorImport:
         wekinator_outputs=wp.outputs,
         renamed=renamed + renamed_out,
         paths=list(wp.paths),
+        unread_models=list(wp.unread_models),
         wekinator_inputs=list(wp.input_names),
         osc_port=wp.osc_port,
         dtw_settings=dict(wp.dtw_settings),
@@ -666,9 +672,12 @@ def default_model(summary: WekinatorImport, model: str | None = None) -> dict[st
         p = summary.paths[i] if i < len(summary.paths) else None
         if o.kind == "dtw":
             return for_dtw(o), None
-        if p is None:
-            return for_kind(o.kind, n_in), None
         name = summary.outputs[i]
+        if p is None:
+            if i in summary.unread_models:  # else its settings would go unnoticed
+                summary.models.append(f"{name}: models/model{i}.xml could not be read (empty "
+                                      "or damaged: no settings in it), Wekinator's default used")
+            return for_kind(o.kind, n_in), None
         if p.output_kind and p.output_kind != o.kind:
             summary.models.append(f"{name}: models/model{i}.xml is for a {p.output_kind} "
                                   "output, ignored")

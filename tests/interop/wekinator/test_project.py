@@ -813,3 +813,16 @@ def test_an_xmm_training_set_leaves_out_takes_recorded_for_some_outputs_only(tmp
     assert main(["export", str(tmp_path / "gm2"), "--xmm-set", str(tmp_path / "set2.json")]) == 2
     assert "every take was recorded for some of its outputs only" in capsys.readouterr().err
     assert not (tmp_path / "set2.json").exists()
+
+
+def test_a_saved_model_that_cannot_be_read_is_said(tmp_path):
+    # larsen-mediator's model1.xml cut short, as a save interrupted leaves it: its output
+    # trains Wekinator's default, and the summary says so instead of leaving it out
+    folder = unpack("larsen-mediator", tmp_path)
+    model = folder / "current" / "models" / "model1.xml"
+    model.write_bytes(model.read_bytes()[:60])
+    _, summary = wk.import_wekinator(folder, tmp_path / "gm")
+    name = summary.outputs[1]
+    assert any(m.startswith(f"{name}: models/model1.xml could not be read") for m in summary.models)
+    assert "could not be read" in summary.describe()
+    assert sum(m.startswith(name + ":") for m in summary.models) == 1
