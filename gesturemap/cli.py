@@ -664,11 +664,26 @@ def _cmd_train(args: argparse.Namespace) -> int:
     for take in project.takes:  # trained on as they are: their frames have a hole
         if take.gaps:
             print(f"note: {take.id} ({take.label}): {describe_gaps(take.gaps)}")
-    print(f"trained {type(model).__name__} on {len(project.takes)} takes, classes "
-          f"{model.labels_} in {(time.perf_counter() - t0) * 1e3:.0f} ms")
+    print(f"trained {type(model).__name__} on {len(project.takes)} takes, "
+          f"{_what_was_learned(model, project)} in {(time.perf_counter() - t0) * 1e3:.0f} ms")
     if second_opinions:  # over the model just stored, as gm.auto does with rehearsals
         return _train_second_opinions(args)
     return 0
+
+
+def _what_was_learned(model: Any, project: Any) -> str:
+    """The classes a model learned, or the outputs: a regression's labels only name its takes
+    (an imported Wekinator project's are all "take"), and said as classes they misled."""
+    names = list(project.output_names or [])
+    models = getattr(model, "models_", None)
+    if models is not None and len(names) == len(models):  # one model per output
+        return "outputs " + ", ".join(
+            f"{name} (classes {list(m.labels_)})" if not getattr(m, "output_dim_", 0)
+            else f"{name} (values)" for name, m in zip(names, models, strict=True))
+    if getattr(model, "output_dim_", 0) and names:
+        labels = list(model.labels_)
+        return f"outputs {', '.join(names)}" + (f", classes {labels}" if len(labels) > 1 else "")
+    return f"classes {model.labels_}"
 
 
 def _train_second_opinions(args: argparse.Namespace) -> int:
@@ -766,7 +781,7 @@ def _train_verifier(project: object, args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from .errors import GesturemapError
-    from .interop.wekinator.examples import arff_class_numbers
+    from .interop.wekinator.examples import arff_class_numbers, takes_for_every_output
     from .interop.wekinator.project import export_arff
     from .interop.xmm.model_export import save_xmm_model, save_xmm_training_set
     from .project import Project
@@ -783,8 +798,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
         if named:  # Wekinator's ARFF holds numbers: which is which is said once, here
             print("classes as numbers: " + ", ".join(f"{n} {lb}" for lb, n in named.items()))
     if args.xmm_set:
-        save_xmm_training_set(project.raw_dataset(), args.xmm_set)
-        print(f"wrote {len(project.takes)} takes to {args.xmm_set}")
+        whole, partial = takes_for_every_output(project, project.raw_dataset())
+        why = ("recorded for some of its outputs only (Wekinator's per-output examples): an XMM "
+               "training set has no missing values, and the others' would be taught as 0; "
+               "--arff keeps them, with Wekinator's '?'")
+        if partial and not len(whole):
+            raise GesturemapError(f"{args.dir}: no XMM training set written: every take was {why}")
+        save_xmm_training_set(whole, args.xmm_set)
+        print(f"wrote {len(whole)} takes to {args.xmm_set}")
+        if partial:
+            print(f"left out {len(partial)} takes ({', '.join(sorted(set(map(str, partial))))}) "
+                  f"{why}")
     if args.xmm_model:
         if project.trained is None:
             raise GesturemapError(f"{args.dir} has no trained model: run gesturemap train first")

@@ -65,6 +65,19 @@ def main_import(args: argparse.Namespace) -> int:
         print(f"{args.file} belongs to the Wekinator project {inside}: importing the project")
         args.file = str(inside)
         return main_import_project(args)
+    saved_by = inside.parent
+    if (Path(args.file).parent.name == "models" and inside.name == "current"
+            and looks_like_project(saved_by) and args.outputs is None and args.output is None):
+        # a model Wekinator saved is read only with its project (its outputs, inputs and
+        # examples are there): the user dropping it meant that project
+        print(f"{args.file} is a model the Wekinator project {saved_by} saved: importing the "
+              "project (each output's algorithm and settings come from its saved model)")
+        args.file = str(saved_by)
+        return main_import_project(args)
+    refused = _other_tools_file(Path(args.file))
+    if refused:
+        sys.stderr.write(f"gesturemap import: {args.file} {refused}\n")
+        return 2
     if Path(args.file).is_dir():  # no Wekinator project's files in it: say what it is not
         what = ("a gesturemap project already (open it, or copy the folder)"
                 if (Path(args.file) / "project.json").is_file() else
@@ -77,6 +90,29 @@ def main_import(args: argparse.Namespace) -> int:
         return main_import_xmm(args)
     return report_import(args, lambda: import_arff(
         args.file, args.project, outputs=args.outputs, output=args.output, model=args.model))
+
+
+def _other_tools_file(path: Path) -> str:
+    """What a file of Wekinator's that holds no examples is, and what to import instead; ""
+    for any other file (the ARFF reader names what is wrong with it). Said by name: read as
+    an ARFF, these only gave "binary data" or "expected @relation", which said neither what
+    the file is nor what to do."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(512)
+    except OSError:
+        return ""  # the importer says why it cannot be read
+    instead = "import the Wekinator project's folder or its .wekproj instead"
+    # a classifier's or numeric output's model is a Java object stream, a DTW model XML
+    if (head.startswith(b"\xac\xed\x00\x05") and b"wekimini" in head) or b"<DtwModel>" in head:
+        return ("is a model Wekinator saved (a project's current/models/modelN.xml): "
+                "gesturemap reads it only as part of its project; " + instead
+                + " (the folder with outputConfig.xml, above current/).")
+    if b"<WekiInputHelperFileData>" in head:
+        return ("is a Wekinator Input Helper project (how inputs are computed before they "
+                "reach Wekinator: no examples, no outputs); " + instead + ", and keep Input "
+                "Helper running in front of gesturemap as it ran in front of Wekinator.")
+    return ""
 
 
 def report_import(args: argparse.Namespace, run: Any) -> int:

@@ -417,3 +417,20 @@ def test_one_phrase_file_as_xmm_client_wrote_it(tmp_path):
     path.write_text(json.dumps({**doc, "length": 500}))
     with pytest.raises(FormatError, match="expected length 500"):
         gm.Dataset.from_xmm(path)
+
+
+def test_a_como_session_model_decides_over_its_sessions_likelihood_window(tmp_path):
+    # CoMo decodes a session's model over the window its ml-config.json gives (10 for fred);
+    # the model file holds none
+    session = DATA / "como-elements-fred"
+    assert gm.load_xmm(session / ".ml-model.json").likelihood_window == 10
+    from gesturemap.cli import main
+
+    assert main(["import", str(session / ".ml-model.json"), "--project",
+                 str(tmp_path / "gm")]) == 0
+    project = gm.Project.load(tmp_path / "gm")
+    assert project.trained.likelihood_window == project.model["params"]["likelihood_window"] == 10
+    alone = tmp_path / "alone" / ".ml-model.json"  # copied without its session: the default
+    alone.parent.mkdir()
+    alone.write_bytes((session / ".ml-model.json").read_bytes())
+    assert gm.load_xmm(alone).likelihood_window == 5

@@ -313,6 +313,16 @@ def _parse_arff(where: str, file_lines: Any) -> Arff:
             elif "\x00" in line or "\ufffd" in line:  # its bytes shown said nothing useful
                 raise FormatError(f"{where} is not an ARFF file: it holds binary data, not "
                                   "text (a .npz dataset is read by gesturemap eval --train).")
+            elif "," in line or "\t" in line or ";" in line:
+                # a table of values with no header (a CSV, or Wekinator's data saved as one):
+                # the commonest file that is not an ARFF, and one line of header makes it one
+                raise FormatError(
+                    f"{here}: expected @relation, @attribute or @data, got {line[:40]!r}: this "
+                    "is a table (CSV), not an ARFF file. gesturemap imports ARFF: put a header "
+                    "above its rows (@relation NAME, one '@attribute NAME numeric' per column, "
+                    "the outputs last, named outputs-1, outputs-2, ... or counted with "
+                    "--outputs N, then @data), with the values separated by commas and no row "
+                    "of column names.")
             else:
                 raise FormatError(
                     f"{here}: expected @relation, @attribute or @data, got {line[:40]!r}; is "

@@ -30,6 +30,7 @@ __all__ = [
     "output_index",
     "outputs_of_label",
     "sync_skip_labels",
+    "takes_for_every_output",
 ]
 
 #: The label of a take recorded for every output of a per-output project.
@@ -190,6 +191,23 @@ def _delete_output_examples(project: Any, index: int, takes: list[Any]) -> int:
             project.remove_take(take.id)
     sync_skip_labels(project)
     return changed
+
+
+def takes_for_every_output(project: Any, dataset: Any) -> tuple[Any, list[Any]]:
+    """``dataset`` (a project's takes) without the takes a per-output project recorded for
+    some of its outputs only, and the labels of those left out (in order). Such a take holds
+    0 for its other outputs in place of Wekinator's '?': written where no value may be
+    missing (an XMM training set), that 0 would be taught as the outputs' value."""
+    if project.model.get("kind") != "per_output":
+        return dataset, []
+    n = output_count(project)
+    kept, left_out = dataset.copy(), []
+    for i in reversed(range(len(kept))):
+        label = kept[i].label
+        if not all(holds_output(project, label, k) for k in range(1, n + 1)):
+            left_out.append(label)
+            kept.remove(i)
+    return kept, left_out[::-1]
 
 
 def sync_skip_labels(project: Any) -> None:

@@ -147,6 +147,8 @@ class WekinatorProject:
     input_message: str = "/wek/inputs"
     #: per output, what ``current/models/modelN.xml`` says (None: no such file, or unreadable)
     paths: list[WekinatorPath | None] = field(default_factory=list)
+    #: the outputs (0-based) whose model file is there but holds no readable path
+    unread_models: list[int] = field(default_factory=list)
 
     @property
     def is_dtw(self) -> bool:
@@ -254,9 +256,17 @@ def read_project(path: str | os.PathLike[str]) -> WekinatorProject:
             raise FormatError(f"{wekproj}: oscReceivePort is {osc_port}, not a UDP port "
                               "(1 to 65535).")
     in_path, out_path = folder / "inputConfig.xml", folder / "outputConfig.xml"
-    for p in (in_path, out_path):
-        if not p.is_file():
-            raise GesturemapError(f"{folder} is not a Wekinator project: it has no {p.name}.")
+    missing = [p.name for p in (in_path, out_path) if not p.is_file()]
+    if missing:
+        # often a project copied in part (a .wekproj alone, a folder without its XML files):
+        # say what a whole one holds, and how its examples import without the rest
+        data = folder / "current" / "currentData.arff"
+        alone = (f"; or import its examples alone: gesturemap import {data} --outputs N (N: "
+                 "how many of its last columns are outputs)" if data.is_file() else "")
+        raise GesturemapError(
+            f"{folder} is not a whole Wekinator project: it has no {' and no '.join(missing)}, "
+            "which Wekinator saves next to the .wekproj with the project's current/ folder; "
+            f"import the whole folder Wekinator saved{alone}.")
     inputs = read_xml(in_path)
     input_names = [s.text or "" for s in inputs.findall("inputNames/string")]
     n_inputs = int(xml_number(inputs, "numInputs", len(input_names), str(in_path)))
@@ -299,6 +309,8 @@ def read_project(path: str | os.PathLike[str]) -> WekinatorProject:
             _warn_no_examples(data)
         models = folder / "current" / "models"
         project.paths = [read_path(models / f"model{i}.xml") for i in range(len(project.outputs))]
+        project.unread_models = [i for i, p in enumerate(project.paths)
+                                 if p is None and (models / f"model{i}.xml").exists()]
     return project
 
 
@@ -383,6 +395,7 @@ class WekinatorImport(ImportSummary):
     renamed: list[str] = field(default_factory=list)
     input_message: str = "/wek/inputs"
     paths: list[WekinatorPath | None] = field(default_factory=list)
+    unread_models: list[int] = field(default_factory=list)
     wekinator_inputs: list[str] = field(default_factory=list)  # the names before renaming
     osc_port: int = 6448
     #: per output, the algorithm and inputs read from its saved model (see default_model)
@@ -491,6 +504,7 @@ def takes_from_project(wp: WekinatorProject) -> WekinatorImport:
         wekinator_outputs=wp.outputs,
         renamed=renamed + renamed_out,
         paths=list(wp.paths),
+        unread_models=list(wp.unread_models),
         wekinator_inputs=list(wp.input_names),
         osc_port=wp.osc_port,
         dtw_settings=dict(wp.dtw_settings),
@@ -658,9 +672,12 @@ def default_model(summary: WekinatorImport, model: str | None = None) -> dict[st
         p = summary.paths[i] if i < len(summary.paths) else None
         if o.kind == "dtw":
             return for_dtw(o), None
-        if p is None:
-            return for_kind(o.kind, n_in), None
         name = summary.outputs[i]
+        if p is None:
+            if i in summary.unread_models:  # else its settings would go unnoticed
+                summary.models.append(f"{name}: models/model{i}.xml could not be read (empty "
+                                      "or damaged: no settings in it), Wekinator's default used")
+            return for_kind(o.kind, n_in), None
         if p.output_kind and p.output_kind != o.kind:
             summary.models.append(f"{name}: models/model{i}.xml is for a {p.output_kind} "
                                   "output, ignored")

@@ -59,7 +59,7 @@ def load_xmm(path: str | os.PathLike[str]) -> BaseModel:
     from .formats import read_document, to_xmm_model
 
     path = Path(path)
-    root = to_xmm_model(read_document(path), str(path))
+    root = to_xmm_model(_with_session_window(read_document(path), path), str(path))
     try:
         return _from_json(root)
     except FormatError as exc:
@@ -67,6 +67,28 @@ def load_xmm(path: str | os.PathLike[str]) -> BaseModel:
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError,
             RecursionError, GesturemapError) as exc:
         raise FormatError(f"{path}: not an XMM model, or a damaged one ({exc!r})") from exc
+
+
+def _with_session_window(doc: Any, path: Path) -> Any:
+    """A CoMo session's model (xmm-js's layout, ``classes: {label: ...}``) with the likelihood
+    window CoMo decodes it over: the session's ``ml-config.json`` beside it holds it, the
+    model file does not, and without it the model would decide over another window than on
+    CoMo's stage."""
+    from .formats import read_document
+
+    if not (isinstance(doc, dict) and isinstance(doc.get("classes"), dict)):
+        return doc
+    config = path.parent / "ml-config.json"
+    if not config.is_file():
+        return doc
+    try:
+        payload = read_document(config).get("payload")
+        window = payload.get("likelihoodWindow") if isinstance(payload, dict) else None
+    except (FormatError, OSError, AttributeError):
+        return doc  # not a CoMo ml-config: the model alone, as without one
+    if isinstance(window, int) and not isinstance(window, bool) and window >= 1:
+        return {**doc, "likelihoodWindow": window}
+    return doc
 
 
 def _from_json(root: dict[str, Any]) -> BaseModel:

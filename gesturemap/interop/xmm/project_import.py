@@ -26,6 +26,7 @@ def main_import_xmm(args: Any) -> int:
 
     from ...data import Dataset
     from ...errors import FormatError, GesturemapError
+    from ...models.base import jsonable_params
     from ...project import PROJECT_FILE, Project
     from ...project.lock import holding
     from .model_import import load_xmm
@@ -46,7 +47,13 @@ def main_import_xmm(args: Any) -> int:
                     "training set's phrases are added to a project).") from None
             model = load_xmm(args.file)
             d_out = int(model.output_dim_)
-            proj = Project(folder.name or "imported", model={"kind": model.kind, "params": {}},
+            # The project's settings are the model's, XMM's as the file gives them: empty,
+            # the first ``gesturemap train`` (takes added later, such as the session's own
+            # examples) would silently train gesturemap's defaults instead (other states,
+            # regularisation, first differences on).
+            proj = Project(folder.name or "imported",
+                           model={"kind": model.kind,
+                                  "params": jsonable_params(model.get_params())},
                            input_names=[f"in{i + 1}" for i in range(model.input_dim_)],
                            output_names=[f"y{i}" for i in range(d_out)] if d_out else None,
                            classes=list(model.labels_))

@@ -723,3 +723,17 @@ def test_the_number_of_a_class_recorded_later_stays_when_another_comes(tmp_path)
     assert gm.Project.load(tmp_path / "proj").outputs["class_numbers"] == {
         **NUMBERS, "arrow": 6, "ant": 7}
     assert _numbers_sent(tmp_path / "proj", news) == {"arrow": 6, "ant": 7}
+
+
+def test_a_csv_table_is_named_with_the_header_that_makes_it_an_arff(tmp_path, capsys):
+    from gesturemap.cli import main
+
+    # Wekinator's examples saved as a CSV (vowel-recognition's saved/training01 copy.csv)
+    from tests.paths import DATA_DIR
+
+    table = DATA_DIR / "wekinator" / "vowel-training01-copy.csv"
+    assert main(["import", str(table), "--project", str(tmp_path / "gm")]) == 2
+    err = capsys.readouterr().err
+    assert "this is a table (CSV), not an ARFF file" in err
+    assert "'@attribute NAME numeric' per column" in err and "--outputs N" in err
+    assert not (tmp_path / "gm").exists()

@@ -724,3 +724,105 @@ def test_start_dtw_recording_n_records_the_gesture_wekinator_numbers_n(tmp_path)
         engine.stop()
         tx.close()
     assert engine.project.takes[-1].label == "triangle"
+
+
+def test_a_saved_model_of_a_project_imports_its_project(tmp_path, capsys):
+    # a user dropping a project's current/models/modelN.xml onto the import meant the project;
+    # read as an ARFF it was "binary data (a .npz dataset is read by gesturemap eval --train)"
+    from gesturemap.cli import main
+
+    folder = unpack("larsen-mediator", tmp_path)
+    assert main(["import", str(folder / "current" / "models" / "model1.xml"),
+                 "--project", str(tmp_path / "gm")]) == 0
+    assert "is a model the Wekinator project" in capsys.readouterr().out
+    assert gm.Project.load(tmp_path / "gm").model["kind"] == "per_output"
+
+
+@pytest.mark.parametrize(("source", "says"), [
+    ("larsen-mediator/current/models/model1.xml", "is a model Wekinator saved"),
+    ("kkp-gesture-dtw/current/models/model1.xml", "is a model Wekinator saved"),
+    ("vowel-recognition.inputproj", "is a Wekinator Input Helper project"),
+])
+def test_a_wekinator_file_without_examples_is_named_with_what_to_import(
+        source, says, tmp_path, capsys):
+    from gesturemap.cli import main
+
+    alone = tmp_path / Path(source).name  # out of its project: nothing to import with it
+    shutil.copy(DATA / source, alone)
+    assert main(["import", str(alone), "--project", str(tmp_path / "gm")]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "import the Wekinator project's folder or its .wekproj" in err
+    assert not (tmp_path / "gm").exists()
+
+
+def test_a_project_copied_in_part_says_what_is_missing_and_how_to_import(tmp_path, capsys):
+    from gesturemap.cli import main
+
+    # a .wekproj committed alone, as RyanBRiley/IML4HCI's last commit has it
+    alone = tmp_path / "project2" / "pj2.wekproj"
+    alone.parent.mkdir()
+    shutil.copy(DATA / "iml4hci-pj2-alone.wekproj", alone)
+    assert main(["import", str(alone), "--project", str(tmp_path / "gm")]) == 2
+    err = capsys.readouterr().err
+    assert "not a whole Wekinator project" in err
+    assert "no inputConfig.xml and no outputConfig.xml" in err
+    assert "import the whole folder Wekinator saved" in err
+    # a project whose inputConfig.xml was not copied: its examples import on their own, as said
+    folder = unpack("pong-puck", tmp_path)
+    (folder / "inputConfig.xml").unlink()
+    assert main(["import", str(folder), "--project", str(tmp_path / "gm")]) == 2
+    err = capsys.readouterr().err
+    data = folder / "current" / "currentData.arff"
+    assert f"gesturemap import {data} --outputs N" in err
+    assert main(["import", str(data), "--outputs", "1", "--project", str(tmp_path / "gm")]) == 0
+    assert len(gm.Project.load(tmp_path / "gm").takes) > 0
+
+
+def test_training_an_imported_project_says_what_each_output_learned(tmp_path, capsys):
+    from gesturemap.cli import main
+
+    # two numeric outputs and a classifier: their takes are labelled "take" and "outputs N",
+    # which the training's summary gave as the model's classes
+    folder = unpack("iml4hci-assignment2", tmp_path)
+    assert main(["import", str(folder), "--project", str(tmp_path / "gm")]) == 0
+    capsys.readouterr()
+    assert main(["train", str(tmp_path / "gm")]) == 0
+    out = capsys.readouterr().out
+    assert "'take'" not in out and "'outputs 3'" not in out
+    assert "outputs outputs-1 (values), outputs-2 (values), outputs-3 (classes [1, 2, 3, 4, 5])" \
+        in out
+
+
+def test_an_xmm_training_set_leaves_out_takes_recorded_for_some_outputs_only(tmp_path, capsys):
+    from gesturemap.cli import main
+
+    # slork-a1: one take recorded for both outputs, 34 for one of them (the other '?')
+    folder = unpack("slork-a1", tmp_path)
+    assert main(["import", str(folder), "--project", str(tmp_path / "gm")]) == 0
+    capsys.readouterr()
+    assert not main(["export", str(tmp_path / "gm"), "--xmm-set", str(tmp_path / "set.json")])
+    out = capsys.readouterr().out
+    assert "wrote 1 takes" in out and "left out 34 takes (outputs 1, outputs 2)" in out
+    written = gm.Dataset.from_xmm(tmp_path / "set.json")
+    whole = [t for t in gm.Project.load(tmp_path / "gm").takes if t.label == "take"]
+    assert len(written) == 1 and written[0].length == whole[0].length
+    # sonification-box: every take recorded for one output only: nothing to write, and said
+    folder = unpack("sonification-box", tmp_path)
+    assert main(["import", str(folder), "--project", str(tmp_path / "gm2")]) == 0
+    capsys.readouterr()
+    assert main(["export", str(tmp_path / "gm2"), "--xmm-set", str(tmp_path / "set2.json")]) == 2
+    assert "every take was recorded for some of its outputs only" in capsys.readouterr().err
+    assert not (tmp_path / "set2.json").exists()
+
+
+def test_a_saved_model_that_cannot_be_read_is_said(tmp_path):
+    # larsen-mediator's model1.xml cut short, as a save interrupted leaves it: its output
+    # trains Wekinator's default, and the summary says so instead of leaving it out
+    folder = unpack("larsen-mediator", tmp_path)
+    model = folder / "current" / "models" / "model1.xml"
+    model.write_bytes(model.read_bytes()[:60])
+    _, summary = wk.import_wekinator(folder, tmp_path / "gm")
+    name = summary.outputs[1]
+    assert any(m.startswith(f"{name}: models/model1.xml could not be read") for m in summary.models)
+    assert "could not be read" in summary.describe()
+    assert sum(m.startswith(name + ":") for m in summary.models) == 1

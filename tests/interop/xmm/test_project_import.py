@@ -197,3 +197,23 @@ def test_a_training_set_into_a_project_of_other_classes_matches_them_by_name(tmp
     assert out.returncode == 2 and out.stderr.count("\n") == 1
     assert "the classes of numbers are numbers (1, 2)" in out.stderr
     assert _files(tmp_path / "numbers") == before
+
+
+def test_a_trained_model_keeps_its_xmm_settings_when_its_project_is_trained_again(tmp_path):
+    # CoMo keeps a session's model and the examples it was trained on side by side: imported
+    # one after the other, then retrained, the project must train the model's own settings
+    session = DATA / "como-elements-fred"
+    folder = tmp_path / "gm"
+    assert main(["import", str(session / ".ml-model.json"), "--project", str(folder)]) == 0
+    imported = gm.Project.load(folder).trained.get_params()
+    assert main(["import", str(session / ".ml-processed-examples.debug.json"),
+                 "--project", str(folder)]) == 0
+    assert main(["train", str(folder)]) == 0
+    retrained = gm.Project.load(folder).trained
+    assert retrained.kind == "hhmm" and len(retrained.labels_) == 5
+    params = retrained.get_params()
+    # the file's: 4 states, regularisation 0.01 / 0.01, full covariance, XMM's inputs as they are
+    assert (params["states"], params["relative_regularization"],
+            params["absolute_regularization"], params["covariance"], params["deltas"]) == \
+        (4, 0.01, 0.01, "full", False)
+    assert params == imported
