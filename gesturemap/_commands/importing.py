@@ -97,11 +97,23 @@ def _other_tools_file(path: Path) -> str:
     for any other file (the ARFF reader names what is wrong with it). Said by name: read as
     an ARFF, these only gave "binary data" or "expected @relation", which said neither what
     the file is nor what to do."""
+    import os
+    import stat
+
     try:
-        with path.open("rb") as f:
-            head = f.read(512)
+        # not blocking, and a regular file only: opening a FIFO that nobody writes would wait
+        # for ever (the importer's own reader refuses it with its reason)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return ""  # the importer says why it cannot be read
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        head = os.read(fd, 512)
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
     instead = "import the Wekinator project's folder or its .wekproj instead"
     # a classifier's or numeric output's model is a Java object stream, a DTW model XML
     if (head.startswith(b"\xac\xed\x00\x05") and b"wekimini" in head) or b"<DtwModel>" in head:
