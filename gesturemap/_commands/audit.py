@@ -81,18 +81,14 @@ def _with_waiting(stored: Any, waiting: dict[str, dict[str, float]]) -> Any:
     """The project's stored costs with those given for gestures the model does not spot
     yet: each kind given replaces that kind; 1 and 1 take the gesture's costs out, as
     ``/gesturemap/costs`` does. None when no cost is left."""
-    from ..models.spotting.costs import check_costs
+    from ..models.spotting.costs import check_costs, with_cost
 
     out = dict(stored or {})
     for label, kinds in waiting.items():
         before = out.get(label)
         before = dict(before) if isinstance(before, dict) else (
             {} if before is None else {"false": before})
-        one = check_costs({label: {**before, **kinds}})[label]
-        if {k: one[k] for k in ("false", "miss")} == {"false": 1.0, "miss": 1.0}:
-            out.pop(label, None)
-        else:
-            out[label] = one
+        out = with_cost(out, label, check_costs({label: {**before, **kinds}})[label])
     return out or None
 
 

@@ -929,7 +929,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         next frame, the next rehearsal audit chooses thresholds by them; 1 and 1 take the
         class's costs out). All three are needed: a message without them is refused, never
         read as 1 and 1 (which would take the class's costs out)."""
-        from ..models.spotting.costs import check_costs
+        from ..models.spotting.costs import check_costs, with_cost
 
         spotting = self._spotting_settings()
         null = spotting.get("null_label", "null") if isinstance(spotting, dict) else "null"
@@ -939,12 +939,9 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         if label is None or str(label) not in gestures:
             raise GesturemapError(f"costs: {label!r} is no gesture of the project (its "
                                   f"gestures: {', '.join(gestures) or 'none'})")
-        costs = dict((spotting or {}).get("costs") or {}) if isinstance(spotting, dict) else {}
+        costs = spotting.get("costs") if isinstance(spotting, dict) else None
         one = check_costs({str(label): {"false": false, "miss": miss}})[str(label)]
-        if one == {"false": 1.0, "miss": 1.0}:
-            costs.pop(str(label), None)
-        else:
-            costs[str(label)] = one
+        costs = with_cost(costs, str(label), one)
         self._cmd_set_spotting_values({"costs": costs or None})
 
     @property

@@ -380,7 +380,7 @@ def _worker_main(conn: Any, nice: int = 5, prepare: dict[str, Any] | None = None
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     prefix = os.environ.get(WARNINGS_PREFIX)
     writer = StderrWriter() if prefix else None
-    if prefix:
+    if writer is not None:
         # started by the command line: a training's warning is one line as the command's
         # own are, written by a thread of its own (a paused terminal would otherwise hold the
         # training at its warning, and the new model with it)

@@ -62,9 +62,11 @@ class StderrWriter:
 
     def put(self, line: str) -> None:
         """Queue one line (without its newline); never waits."""
-        self._put(line)
+        self.put_nowait(line)
 
-    def _put(self, item: Any) -> None:
+    def put_nowait(self, item: Any) -> None:
+        """Queue a line or a log record; never waits (one too many is counted, not kept).
+        The queue interface :class:`logging.handlers.QueueHandler` calls."""
         try:
             self._queue.put_nowait(item)
         except queue.Full:
@@ -72,13 +74,7 @@ class StderrWriter:
 
     def handler(self, fmt: str, datefmt: str | None = None) -> logging.Handler:
         """A logging handler whose records, formatted by the thread that logs, join the queue."""
-        writer = self
-
-        class _Handler(logging.handlers.QueueHandler):
-            def enqueue(self, record: logging.LogRecord) -> None:
-                writer._put(record)
-
-        h = _Handler(self._queue)  # (the queue is not used: enqueue above counts a full one)
+        h = logging.handlers.QueueHandler(self)  # type: ignore[arg-type]
         h.setFormatter(logging.Formatter(fmt, datefmt))
         return h
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..base import bad_param
 
-__all__ = ["COMPETES_FROM", "COST_KINDS", "check_costs", "cost_of"]
+__all__ = ["COMPETES_FROM", "COST_KINDS", "check_costs", "cost_of", "with_cost"]
 
 #: The two mistakes a class can cost: a false trigger, a missed gesture.
 COST_KINDS = ("false", "miss")
@@ -78,3 +78,16 @@ def cost_of(costs: dict[str, dict[str, float]], label: Any, kind: str) -> float:
     """The cost of a ``kind`` mistake (``"false"`` or ``"miss"``) of class ``label`` in checked
     ``costs`` (1.0 when not given)."""
     return costs.get(str(label), {}).get(kind, 1.0)
+
+
+def with_cost(costs: dict[str, Any] | None, label: str,
+              one: dict[str, float]) -> dict[str, Any]:
+    """``costs`` (as a project stores them) with class ``label``'s set to ``one`` (checked by
+    :func:`check_costs`), or taken out when both its costs are 1: a class whose mistakes
+    cost as the others' has no entry (as ``/gesturemap/costs`` and the audit store them)."""
+    out = dict(costs or {})
+    if all(one[kind] == 1.0 for kind in COST_KINDS):
+        out.pop(label, None)
+    else:
+        out[label] = one
+    return out
