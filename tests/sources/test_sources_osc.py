@@ -488,10 +488,13 @@ def test_zig_sim_on_android_without_the_prefix_is_read_by_the_same_profile(queue
                                         "14", 1080, 2400),
                                 message("/tHONK/accel", *v[:3], types="ddd"),
                                 message("/tHONK/gyro", *v[3:], types="ddd")) for v in sent])
+    # (the Sender counts datagrams, the source messages: wait for the frames themselves)
+    wait_until(lambda: source.stats.frames_in == 10, what="10 frames")
     assert np.allclose([f.values.tolist() for f in queue.drain()], sent)
     # and iOS's form on the same source
     Sender(source).send([bundle(message("/ZIGSIM/tHONK/accel", 1.0, 2.0, 3.0),
                                 message("/ZIGSIM/tHONK/gyro", 4.0, 5.0, 6.0))])
+    wait_until(lambda: source.stats.frames_in == 11, what="the 11th frame")
     assert [f.values.tolist() for f in queue.drain()] == [[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]
     assert source.stats.bad_packets == 0
 
