@@ -780,47 +780,11 @@ def _train_verifier(project: object, args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .errors import GesturemapError
-    from .interop.wekinator.examples import arff_class_numbers, takes_for_every_output
-    from .interop.wekinator.project import export_arff
-    from .interop.xmm.model_export import save_xmm_model, save_xmm_training_set
-    from .project import Project
+    from ._commands.exporting import export
 
-    if not (args.arff or args.xmm_set or args.xmm_model):
-        raise SystemExit("gesturemap export: say what to write: --arff, --xmm-set or --xmm-model")
-    outside([args.arff, args.xmm_set, args.xmm_model], [args.dir], "export")
-    project = Project.load(args.dir)
-    if args.arff:
-        rows = export_arff(project, args.arff)
-        print(f"wrote {rows} examples of {len(project.takes)} takes to {args.arff}")
-        named = {lb: n for lb, n in (arff_class_numbers(project) if not project.output_names
-                                     else {}).items() if str(lb) != str(n)}
-        if named:  # Wekinator's ARFF holds numbers: which is which is said once, here
-            print("classes as numbers: " + ", ".join(f"{n} {lb}" for lb, n in named.items()))
-    if args.xmm_set:
-        whole, partial = takes_for_every_output(project, project.raw_dataset())
-        why = ("recorded for some of its outputs only (Wekinator's per-output examples): an XMM "
-               "training set has no missing values, and the others' would be taught as 0; "
-               "--arff keeps them, with Wekinator's '?'")
-        if partial and not len(whole):
-            raise GesturemapError(f"{args.dir}: no XMM training set written: every take was {why}")
-        save_xmm_training_set(whole, args.xmm_set)
-        print(f"wrote {len(whole)} takes to {args.xmm_set}")
-        if partial:
-            print(f"left out {len(partial)} takes ({', '.join(sorted(set(map(str, partial))))}) "
-                  f"{why}")
-    if args.xmm_model:
-        if project.trained is None:
-            raise GesturemapError(f"{args.dir} has no trained model: run gesturemap train first")
-        if getattr(project.trained, "deltas", False):
-            # the library's message says "deltas=False", which a project's user sets elsewhere
-            raise GesturemapError(
-                f"XMM's models have no delta features, and {args.dir}'s "
-                f"{project.trained.kind} uses them (the default): set \"deltas\": false in "
-                "the model's \"params\" in its project.json (or the window's Model tab), run "
-                f"gesturemap train {args.dir}, and export the model again")
-        save_xmm_model(project.trained, args.xmm_model)
-        print(f"wrote the {project.trained.kind} model to {args.xmm_model}")
+    return export(args)
+
+
 def _cmd_restore(args: argparse.Namespace) -> int:
     from ._commands.restore import restore
 

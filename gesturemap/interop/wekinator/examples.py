@@ -23,6 +23,7 @@ __all__ = [
     "ALL_OUTPUTS",
     "check_output_deletion",
     "delete_examples_for_output",
+    "arff_text",
     "export_arff",
     "holds_output",
     "mask_label",
@@ -264,8 +265,18 @@ def arff_class_numbers(project: Any) -> dict[Any, int]:
 
 
 def export_arff(project: Any, path: str | os.PathLike[str]) -> int:
-    """Write a project's takes as the ARFF Wekinator writes (``ID``, ``Time``, ``'Training
-    round'``, inputs, outputs); one training round per take. Returns the number of rows.
+    """Write a project's takes as the ARFF Wekinator writes (atomically): see
+    :func:`arff_text`. Returns the number of rows."""
+    text, rows = arff_text(project)
+    atomic_write_text(path, text)
+    return rows
+
+
+def arff_text(project: Any) -> tuple[str, int]:
+    """A project's takes as the ARFF Wekinator writes (``ID``, ``Time``, ``'Training
+    round'``, inputs, outputs); one training round per take. Returns the text and the
+    number of rows; raises :class:`~gesturemap.errors.GesturemapError` for a project it
+    cannot write (no takes).
 
     A classification project has one classifier output (class numbers: the numbers the
     project sends on ``/wek/outputs``, the names they stand for in ``%`` comments at the top); a
@@ -330,8 +341,7 @@ def export_arff(project: Any, path: str | os.PathLike[str]) -> int:
                     else:
                         values.append(repr(float(v)))
             lines.append(",".join(values))
-    atomic_write_text(path, "\n".join(lines) + "\n")
-    return row
+    return "\n".join(lines) + "\n", row
 
 
 def _output_kinds(project: Any, n: int) -> list[str]:
