@@ -17,6 +17,7 @@ import numpy as np
 
 from ...data import class_numbers, label_for_number
 from ...errors import GesturemapError
+from ...project.takes import take_moment
 from ...utils.storage import atomic_write_text
 
 __all__ = [
@@ -318,14 +319,24 @@ def arff_text(project: Any) -> tuple[str, int]:
             else:
                 lines.append(f"@attribute {_quote(name)} numeric")
     lines += ["", "@data"]
-    start = _dt.datetime(2000, 1, 1)
     row = 0
+    last: _dt.datetime | None = None
     for rnd, take in enumerate(takes, start=1):
         times = take.times if take.times is not None else np.arange(take.length) * 0.01
+        times = times - times[-1]
         recorded = None if classification else outputs_of_label(take.label, len(out_names)) or []
+        # Wekinator writes when each example was recorded, in local time: a take's frames
+        # up to when it was recorded (its end). Takes added in one go share a millisecond;
+        # each starts after the one before, so that the file's times never go back.
+        start = (take_moment(take) or _dt.datetime.now()) + _dt.timedelta(
+            seconds=float(times[0]))
+        times = times - times[0]
+        if last is not None and start <= last:
+            start = last + _dt.timedelta(milliseconds=1)
         for f in range(take.length):
             row += 1
-            stamp = start + _dt.timedelta(seconds=float(times[f]) + rnd * 10.0)
+            stamp = start + _dt.timedelta(seconds=float(times[f]))
+            last = stamp
             text = stamp.strftime("%Y/%m/%d %H:%M:%S:") + f"{stamp.microsecond // 1000:03d}"
             values = [str(row), f"'{text}'", str(rnd)]
             values += [repr(float(v)) for v in take.inputs[f]]
