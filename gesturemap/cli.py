@@ -421,6 +421,16 @@ def _refuse_busy(folder: str) -> None:
     check_free(folder)
 
 
+class _StoppedEarly(BaseException):
+    """SIGTERM or SIGHUP while ``gesturemap run`` starts: the start is abandoned at once, as
+    Ctrl-C abandons it (a BaseException, so that no ``except Exception`` on the way takes it
+    for a failure)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     import signal
     import time
@@ -449,10 +459,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     def on_signal(signum: int, _frame: object) -> None:
         # Ctrl-C while the run starts (an LSL stream looked for, the audio output opening)
-        # ends it at once, as anywhere else in the CLI: nothing plays or records yet
-        if signum == signal.SIGINT and not running:
-            raise KeyboardInterrupt
+        # ends it at once, as anywhere else in the CLI: nothing plays or records yet. So do
+        # SIGTERM and SIGHUP: a service manager waiting for the run to stop, or a closed
+        # terminal, would otherwise wait out the whole start (a 5-s look, then its error).
         stopping.append(signum)
+        if not running and len(stopping) == 1:  # (once: the cleanup is not cut short)
+            raise KeyboardInterrupt if signum == signal.SIGINT else _StoppedEarly(signum)
 
     # SIGHUP too: its terminal closed (an ssh session dropped on stage) stops the run as
     # Ctrl-C does, the take under way kept and the log closed, not killed mid-write
@@ -462,15 +474,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:  # a run that cannot start leaves no log behind: the same command runs again
         engine = _start_stage_engine(args, project, sensor, osc_out, log, made)
         running = True
-    except KeyboardInterrupt:
-        # Ctrl-C in the engine's start (which stops itself on an error only), or just as it
-        # returned, before `running`: what it opened is closed here
+    except (KeyboardInterrupt, _StoppedEarly) as stopped:
+        # a signal in the engine's start (which stops itself on an error only), or just as
+        # it returned, before `running`: what it opened is closed here
         try:
             if made:
                 made[-1].stop()
         finally:
             log.undo()
-        raise
+        if isinstance(stopped, KeyboardInterrupt):
+            raise
+        try:  # stopped as a running run stops on these signals (0), nothing left behind
+            print(f"gesturemap run: stopped ({signal.Signals(stopped.signum).name}) before "
+                  "it started", file=sys.stderr, flush=True)
+        except OSError:  # the terminal hung up: nobody is there to read it
+            pass
+        return EXIT_OK
     except BaseException:
         log.undo()
         raise
