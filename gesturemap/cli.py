@@ -475,8 +475,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         engine = _start_stage_engine(args, project, sensor, osc_out, log, made)
         running = True
     except (KeyboardInterrupt, _StoppedEarly) as stopped:
-        # a signal in the engine's start (which stops itself on an error only), or just as
-        # it returned, before `running`: what it opened is closed here
+        # a signal in the engine's start (which then stops what it opened itself), or just
+        # as it returned, before `running`: what it opened is closed here
         try:
             if made:
                 made[-1].stop()
