@@ -54,6 +54,7 @@ def export(args: argparse.Namespace) -> int:
 def _arff(project: Any, args: argparse.Namespace, files: list[tuple[Any, bytes]]) -> list[str]:
     from ..interop.wekinator.examples import arff_class_numbers, arff_text
 
+    _has_takes(project, args, "an ARFF")
     text, rows = arff_text(project)
     files.append((args.arff, text.encode("utf-8")))
     said = [f"wrote {rows} examples of {len(project.takes)} takes to {args.arff}"]
@@ -69,6 +70,7 @@ def _xmm_set(project: Any, args: argparse.Namespace,
     from ..interop.wekinator.examples import takes_for_every_output
     from ..interop.xmm.model_export import training_set_to_xmm
 
+    _has_takes(project, args, "an XMM training set")
     whole, partial = takes_for_every_output(project, project.raw_dataset())
     why = ("recorded for some of its outputs only (Wekinator's per-output examples): an XMM "
            "training set has no missing values, and the others' would be taught as 0")
@@ -93,6 +95,13 @@ def _xmm_model(project: Any, args: argparse.Namespace,
     if project.trained is None:
         raise GesturemapError(f"{args.dir} has no trained model: run gesturemap train "
                               f"{args.dir} first")
+    if project.trained.kind not in ("gmm", "hhmm"):
+        raise GesturemapError(
+            f"XMM has GMM and HHMM models; {args.dir}'s model is a {project.trained.kind}: set "
+            "the model's \"kind\" to \"gmm\" or \"hhmm\" and \"deltas\": false in its "
+            f"\"params\" in its project.json (or the window's Model tab), run gesturemap train "
+            f"{args.dir}, and export the model again (--arff and --xmm-set write its takes "
+            "whatever the model)")
     if getattr(project.trained, "deltas", False):
         # the library's message says "deltas=False", which a project's user sets elsewhere
         raise GesturemapError(
@@ -103,3 +112,11 @@ def _xmm_model(project: Any, args: argparse.Namespace,
     files.append((args.xmm_model, json.dumps(model_to_xmm(project.trained), indent=1)
                   .encode("utf-8")))
     return [f"wrote the {project.trained.kind} model to {args.xmm_model}"]
+
+
+def _has_takes(project: Any, args: argparse.Namespace, what: str) -> None:
+    if not project.takes:
+        raise GesturemapError(
+            f"{args.dir} has no takes to write as {what}: record takes (the window, or "
+            f"gesturemap run {args.dir} with Wekinator's startRecording) or import them "
+            f"(gesturemap import FILE --project {args.dir}) first")

@@ -623,7 +623,7 @@ def outside(outputs: list[Any], folders: list[Any], command: str,
             raise SystemExit(f"gesturemap {command}: {out} is a folder: give a file's path")
         if not target.parent.is_dir():
             raise SystemExit(f"gesturemap {command}: {out}: the folder {target.parent} does "
-                             "not exist")
+                             "not exist: make it first, or give a path in a folder that does")
         for folder in folders:
             if folder and Path(folder).absolute() in target.parents:
                 raise SystemExit(f"gesturemap {command}: {out} is inside {folder}, whose files "
