@@ -421,6 +421,16 @@ def _refuse_busy(folder: str) -> None:
     check_free(folder)
 
 
+class _StoppedEarly(BaseException):
+    """SIGTERM or SIGHUP while ``gesturemap run`` starts: the start is abandoned at once, as
+    Ctrl-C abandons it (a BaseException, so that no ``except Exception`` on the way takes it
+    for a failure)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     import signal
     import time
@@ -449,10 +459,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     def on_signal(signum: int, _frame: object) -> None:
         # Ctrl-C while the run starts (an LSL stream looked for, the audio output opening)
-        # ends it at once, as anywhere else in the CLI: nothing plays or records yet
-        if signum == signal.SIGINT and not running:
-            raise KeyboardInterrupt
+        # ends it at once, as anywhere else in the CLI: nothing plays or records yet. So do
+        # SIGTERM and SIGHUP: a service manager waiting for the run to stop, or a closed
+        # terminal, would otherwise wait out the whole start (a 5-s look, then its error).
         stopping.append(signum)
+        if not running and len(stopping) == 1:  # (once: the cleanup is not cut short)
+            raise KeyboardInterrupt if signum == signal.SIGINT else _StoppedEarly(signum)
 
     # SIGHUP too: its terminal closed (an ssh session dropped on stage) stops the run as
     # Ctrl-C does, the take under way kept and the log closed, not killed mid-write
@@ -462,15 +474,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:  # a run that cannot start leaves no log behind: the same command runs again
         engine = _start_stage_engine(args, project, sensor, osc_out, log, made)
         running = True
-    except KeyboardInterrupt:
-        # Ctrl-C in the engine's start (which stops itself on an error only), or just as it
-        # returned, before `running`: what it opened is closed here
+    except (KeyboardInterrupt, _StoppedEarly) as stopped:
+        # a signal in the engine's start (which then stops what it opened itself), or just
+        # as it returned, before `running`: what it opened is closed here
         try:
             if made:
                 made[-1].stop()
         finally:
             log.undo()
-        raise
+        if isinstance(stopped, KeyboardInterrupt):
+            raise
+        try:  # stopped as a running run stops on these signals (0), nothing left behind
+            print(f"gesturemap run: stopped ({signal.Signals(stopped.signum).name}) before "
+                  "it started", file=sys.stderr, flush=True)
+        except OSError:  # the terminal hung up: nobody is there to read it
+            pass
+        return EXIT_OK
     except BaseException:
         log.undo()
         raise
@@ -780,47 +799,11 @@ def _train_verifier(project: object, args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .errors import GesturemapError
-    from .interop.wekinator.examples import arff_class_numbers, takes_for_every_output
-    from .interop.wekinator.project import export_arff
-    from .interop.xmm.model_export import save_xmm_model, save_xmm_training_set
-    from .project import Project
+    from ._commands.exporting import export
 
-    if not (args.arff or args.xmm_set or args.xmm_model):
-        raise SystemExit("gesturemap export: say what to write: --arff, --xmm-set or --xmm-model")
-    outside([args.arff, args.xmm_set, args.xmm_model], [args.dir], "export")
-    project = Project.load(args.dir)
-    if args.arff:
-        rows = export_arff(project, args.arff)
-        print(f"wrote {rows} examples of {len(project.takes)} takes to {args.arff}")
-        named = {lb: n for lb, n in (arff_class_numbers(project) if not project.output_names
-                                     else {}).items() if str(lb) != str(n)}
-        if named:  # Wekinator's ARFF holds numbers: which is which is said once, here
-            print("classes as numbers: " + ", ".join(f"{n} {lb}" for lb, n in named.items()))
-    if args.xmm_set:
-        whole, partial = takes_for_every_output(project, project.raw_dataset())
-        why = ("recorded for some of its outputs only (Wekinator's per-output examples): an XMM "
-               "training set has no missing values, and the others' would be taught as 0; "
-               "--arff keeps them, with Wekinator's '?'")
-        if partial and not len(whole):
-            raise GesturemapError(f"{args.dir}: no XMM training set written: every take was {why}")
-        save_xmm_training_set(whole, args.xmm_set)
-        print(f"wrote {len(whole)} takes to {args.xmm_set}")
-        if partial:
-            print(f"left out {len(partial)} takes ({', '.join(sorted(set(map(str, partial))))}) "
-                  f"{why}")
-    if args.xmm_model:
-        if project.trained is None:
-            raise GesturemapError(f"{args.dir} has no trained model: run gesturemap train first")
-        if getattr(project.trained, "deltas", False):
-            # the library's message says "deltas=False", which a project's user sets elsewhere
-            raise GesturemapError(
-                f"XMM's models have no delta features, and {args.dir}'s "
-                f"{project.trained.kind} uses them (the default): set \"deltas\": false in "
-                "the model's \"params\" in its project.json (or the window's Model tab), run "
-                f"gesturemap train {args.dir}, and export the model again")
-        save_xmm_model(project.trained, args.xmm_model)
-        print(f"wrote the {project.trained.kind} model to {args.xmm_model}")
+    return export(args)
+
+
 def _cmd_restore(args: argparse.Namespace) -> int:
     from ._commands.restore import restore
 

@@ -365,65 +365,76 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         """Open the sources and start every thread. Raises ProjectBusy (first: one writer per
         project folder) if another process writes the project, if a port cannot be opened, or
         :class:`~gesturemap.synth.NoAudioDeviceError` (saying what to do) if the synth has no
-        audio device — after closing everything it had opened."""
+        audio device — after closing everything it had opened (on Ctrl-C too)."""
+        self._hold.move(self.project_dir)
+        started = False
+        try:  # a failure on the way, or Ctrl-C: everything opened so far closed, the lock freed
+            self._start_parts()
+            started = True
+        finally:
+            if not started:
+                self.stop()
+        # the stats file is there once the engine runs, not a second later: a monitor (or a
+        # script) started with the engine reads it at once
+        self._write_stats()
+        return self
+
+    def _start_parts(self) -> None:
+        """:meth:`start`'s work, in order; on any exception (KeyboardInterrupt included) the
+        caller stops what was started."""
         from ..sources.osc import OSCSource
 
-        self._hold.move(self.project_dir)
-        try:  # a failure on the way: everything opened so far closed, the lock freed
-            if self._osc_in is not None:
-                # The project's input size, when it knows it, is the frames' size: a frame of
-                # another size is counted and dropped, never adopted: a stray message must not
-                # become the size every later frame is held to.
-                src = OSCSource(self.queue, host=self._osc_in[0], port=int(self._osc_in[1]),
-                                channel_names=self._input_names() or None,
-                                on_control=self._on_control, size=self.project.input_dim)
-                self.sources.append(src)
-            for factory in self._source_factories:
-                self.sources.append(factory(self.queue, self._on_control))
-            self.priorities = priorities_now()  # before any thread starts: below the audio server
-            if self._log_dir is not None and self.project.input_dim is not None:
-                self._open_log()
-                self._log_reject_below()  # before any frame: the threshold of the first
-            if self.project.input_dim is not None:
-                self._start_pipeline(self.project.input_dim)
-            else:
-                # a new project starts its pipeline at its first frame, on the frame path: the
-                # kernel that start uses is loaded now (numba's first load in a process takes
-                # some 0.4 s, which held that frame and every packet behind it; their stamps,
-                # taken when the source reads them, were late by as much in the session log)
-                all_below(np.empty(0), 1.0)
-            from .trainer import Trainer
+        if self._osc_in is not None:
+            # The project's input size, when it knows it, is the frames' size: a frame of
+            # another size is counted and dropped, never adopted: a stray message must not
+            # become the size every later frame is held to.
+            src = OSCSource(self.queue, host=self._osc_in[0], port=int(self._osc_in[1]),
+                            channel_names=self._input_names() or None,
+                            on_control=self._on_control, size=self.project.input_dim)
+            self.sources.append(src)
+        for factory in self._source_factories:
+            self.sources.append(factory(self.queue, self._on_control))
+        self.priorities = priorities_now()  # before any thread starts: below the audio server
+        if self._log_dir is not None and self.project.input_dim is not None:
+            self._open_log()
+            self._log_reject_below()  # before any frame: the threshold of the first
+        if self.project.input_dim is not None:
+            self._start_pipeline(self.project.input_dim)
+        else:
+            # a new project starts its pipeline at its first frame, on the frame path: the
+            # kernel that start uses is loaded now (numba's first load in a process takes
+            # some 0.4 s, which held that frame and every packet behind it; their stamps,
+            # taken when the source reads them, were late by as much in the session log)
+            all_below(np.empty(0), 1.0)
+        from .trainer import Trainer
 
-            # With real-time scheduling the frame path preempts training wherever it runs, so
-            # training may use every core; without it, one core stays free for the frame path.
-            cores = os.cpu_count() or 1
-            fifo = self.realtime_requested and self.priorities is not None and realtime_allowed()
-            self.trainer = Trainer(self._trainer_mode, n_jobs=cores if fifo else max(1, cores - 1))
-            self.trainer.start_worker(prepare=preparation_message(self.project))  # not at take 1
-            self._interpret_until_compiled()
-            if self._search_settings() is not None:
-                # started now, before any audio stream: starting a process later would fork
-                # while the audio callback runs
-                self._ensure_searcher()
-            for target, name in ((self._run, "engine"), (self._io_loop, "io"),
-                                 (self._stats_loop, "stats")):
-                t = threading.Thread(target=target, name=f"gesturemap-{name}", daemon=True)
-                t.start()
-                self._threads.append(t)
-            if getattr(self.project, "scenes", None):
-                self._io.put(self.scenes.prepare)
-            if os.environ.get("GESTUREMAP_DIRECT", "1") != "0":
-                self.queue.set_direct(self._direct)
-                self._install_compiled()
-            for src in self.sources:
-                src.start()
-            for sink in self.sinks:
-                sink.start()
-            self.use_output(self.output)  # the sinks that choose a class take its reject_below
-            self._retrain_lost_model()
-        except Exception:
-            self.stop()
-            raise
+        # With real-time scheduling the frame path preempts training wherever it runs, so
+        # training may use every core; without it, one core stays free for the frame path.
+        cores = os.cpu_count() or 1
+        fifo = self.realtime_requested and self.priorities is not None and realtime_allowed()
+        self.trainer = Trainer(self._trainer_mode, n_jobs=cores if fifo else max(1, cores - 1))
+        self.trainer.start_worker(prepare=preparation_message(self.project))  # not at take 1
+        self._interpret_until_compiled()
+        if self._search_settings() is not None:
+            # started now, before any audio stream: starting a process later would fork
+            # while the audio callback runs
+            self._ensure_searcher()
+        for target, name in ((self._run, "engine"), (self._io_loop, "io"),
+                             (self._stats_loop, "stats")):
+            t = threading.Thread(target=target, name=f"gesturemap-{name}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        if getattr(self.project, "scenes", None):
+            self._io.put(self.scenes.prepare)
+        if os.environ.get("GESTUREMAP_DIRECT", "1") != "0":
+            self.queue.set_direct(self._direct)
+            self._install_compiled()
+        for src in self.sources:
+            src.start()
+        for sink in self.sinks:
+            sink.start()
+        self.use_output(self.output)  # the sinks that choose a class take its reject_below
+        self._retrain_lost_model()
         if self._osc_in is not None:  # where `gesturemap restore` reaches a running engine
             self.osc_port = self.sources[0].port
             self._hold.describe(osc=[self._osc_in[0], self.osc_port])
@@ -440,15 +451,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             # while fork() copies the address space every page fault of the process waits,
             # the audio callback's included (measured: start-up underruns when the stream ran
             # first). Nothing forks once the stream is running.
-            try:
-                self.synth.start()
-            except Exception:
-                self.stop()
-                raise
-        # the stats file is there once the engine runs, not a second later: a monitor (or a
-        # script) started with the engine reads it at once
-        self._write_stats()
-        return self
+            self.synth.start()
 
     def realtime_threads(self, threads: list[Any]) -> None:
         """With ``realtime=True``: give threads of the real-time path (the engine's, a source's

@@ -7,6 +7,7 @@ from the takes (:mod:`.training`) are mixed in from their own modules.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import logging
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,7 +33,16 @@ from .settings import (
     renamed_class_settings,
     renumbered,
 )
-from .takes import Label, Take, _check_times, _now_iso, _take_id, _take_number, check_gaps
+from .takes import (
+    Label,
+    Take,
+    _check_times,
+    _iso_time,
+    _now_iso,
+    _take_id,
+    _take_number,
+    check_gaps,
+)
 from .training import ProjectTraining
 from .trash import ProjectTrash
 
@@ -511,6 +521,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
         times: Any = None,
         outputs: Any = None,
         gaps: Any = (),
+        created: datetime.datetime | None = None,
     ) -> Take:
         """Record a take (a copy of the data) and give it the next id.
 
@@ -528,6 +539,9 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
             The target values held while recording. Either every take has outputs or none.
         gaps : sequence of (start_s, length_s), optional
             When the sensor was away during the take (:attr:`Take.gaps`).
+        created : datetime.datetime, optional
+            When the take was recorded (when it ended), for a take recorded elsewhere (an
+            imported Wekinator take's last example); naive: local time. Default: now.
 
         Returns
         -------
@@ -541,6 +555,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
         label = _check_label("label", label)
         self._check_label_kind("label", label)
         checked_gaps = check_gaps(gaps)
+        when = _now_iso() if created is None else _iso_time(created)
         inputs_array = as_array("inputs", inputs)
         d_in = inputs_array.shape[1] if inputs_array.ndim == 2 else 1
         if self._input_dim is not None and inputs_array.ndim in (1, 2) and d_in != self._input_dim:
@@ -572,7 +587,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
                 recording.inputs,
                 checked_times,
                 recording.outputs,
-                _now_iso(),
+                when,
                 checked_gaps,
             )
         )

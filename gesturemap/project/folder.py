@@ -75,6 +75,33 @@ _KNOWN_KEYS = frozenset({
 })
 
 
+
+#: Files of other tools that ``gesturemap import`` makes a project of.
+_IMPORTED = (".arff", ".arff.gz", ".wekproj", ".json", ".json5")
+#: Tables, which ``gesturemap import`` reads once they have an ARFF header.
+_TABLES = (".csv", ".tsv", ".txt")
+
+
+def not_a_project_folder(path: PathLike) -> str:
+    """Why ``path`` cannot be opened as a project (a folder of files), and what to give
+    instead: a project's own project.json its folder; a file another tool wrote (an ARFF, a
+    Wekinator or XMM file) a project imported from it; a table an ARFF made of it."""
+    text = not_a_folder(path, "a project")
+    target = Path(path)
+    if not target.is_file():
+        return text
+    name = target.name.lower()
+    if name == PROJECT_FILE:
+        return f"{text} Give its folder, {target.parent}."
+    if name.endswith(_IMPORTED):
+        return (f"{text} To use this file, import it into a project first (gesturemap import "
+                f"{path} --project DIR), then give DIR.")
+    if name.endswith(_TABLES):
+        return (f"{text} gesturemap imports a table as an ARFF file: put an ARFF header above "
+                f"its rows (gesturemap import {path} --project DIR says which), import it, then "
+                "give DIR.")
+    return f"{text} Give the project's folder (the one holding {PROJECT_FILE})."
+
 class ProjectFolder:
     """Save and load of :class:`~gesturemap.project.Project` (mixed into it)."""
 
@@ -271,7 +298,7 @@ class ProjectFolder:
             If another gesturemap process is writing ``folder``; nothing is written.
         """
         if not Path(folder).is_dir():  # said as load says it, not as the lock's file fails
-            raise FormatError(not_a_folder(folder, "a project"))
+            raise FormatError(not_a_project_folder(folder))
         with holding(folder):
             project = cls.load(folder)
             change(project)
@@ -487,7 +514,7 @@ class ProjectFolder:
         """
         folder = Path(folder)
         if not folder.is_dir():
-            raise FormatError(not_a_folder(folder, "a project"))
+            raise FormatError(not_a_project_folder(folder))
         path = folder / PROJECT_FILE
         if not path.exists():
             raise FormatError(

@@ -23,6 +23,24 @@ def _now_iso() -> str:
     return datetime.datetime.now().astimezone().isoformat(timespec="milliseconds")
 
 
+def _iso_time(moment: Any) -> str:
+    """``moment`` (a :class:`datetime.datetime`; naive: local time) as a take's ``created``:
+    ISO 8601 with its UTC offset, to the millisecond."""
+    if not isinstance(moment, datetime.datetime):
+        raise validation_error("created", moment, "a datetime.datetime (naive: local time)")
+    return moment.astimezone().isoformat(timespec="milliseconds")
+
+
+def take_moment(take: Take) -> datetime.datetime | None:
+    """When ``take`` was recorded, as this machine's local wall-clock time (naive), or None
+    when its ``created`` cannot be read."""
+    try:
+        moment = datetime.datetime.fromisoformat(take.created)
+    except (TypeError, ValueError):
+        return None
+    return moment.astimezone().replace(tzinfo=None)
+
+
 def _take_id(number: int) -> str:
     return f"take-{number:06d}"
 

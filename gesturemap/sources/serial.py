@@ -17,8 +17,10 @@ Text lines
     timestamp. A separator after the last value (``1,2,3,``) is allowed, and so are the
     names Arduino's Serial Plotter reads (``ax:0.12,ay:-0.3``; a line of names alone is
     skipped, counted as ignored). Empty lines and
-    lines starting with ``#`` are skipped. Undecodable bytes
-    become U+FFFD and make the line a bad packet.
+    lines starting with ``#`` are skipped. Lines of words before the first line of numbers
+    since the port opened (a sketch's boot banner, a header naming the columns) are counted
+    as ignored; once numbers flow, a line that is not all numbers is a bad packet.
+    Undecodable bytes become U+FFFD and make the line a bad packet.
 
 Frame times
     On :func:`time.perf_counter`'s clock. The lines or frames a read completes arrived since
@@ -258,6 +260,9 @@ class SerialSource(Source):
         self._open_said = -math.inf  # when the last of them was logged
         self._said_why: str | None = None  # why the port cannot be opened, once said
         self._fresh = True  # the first line after opening may be the tail of an older one
+        # no line of numbers yet since the port opened: text lines now are the board's boot
+        # banner or a header naming the columns, not garbage
+        self._before_data = True
         self._resyncing = True  # binary: bytes skipped now are already counted (or stale)
         self._clock = SensorClock()
         if self.sensor_clock:
@@ -344,6 +349,7 @@ class SerialSource(Source):
         self._pending = b""
         self._overlong = False
         self._fresh = True
+        self._before_data = True  # a board reset by the opening prints its banner again
         self._resyncing = True
         self._clock.reset()  # the board may have restarted: its clock with it
         self._done_t = time.perf_counter()  # what was buffered before is gone (just above)
@@ -477,10 +483,17 @@ class SerialSource(Source):
             if any("_" in part for part in parts):  # (a name may have one: "Variable_1:")
                 raise ValueError  # Python reads 1_0 as 10; no sensor writes it
             values = [float(part) for part in parts]
+            if not values:  # a label alone ("Ready" with a label column): no reading
+                raise ValueError
         except ValueError:
-            if not fresh:
+            if self._before_data and _plain_text(text):
+                # what a sketch prints in setup() before its readings ("MPU6050 found!",
+                # "ax,ay,az"): the board's normal start, not a bad packet
+                self.stats.ignored += 1
+            elif not fresh:
                 self._bad("line", "%s: refused a line that is not all numbers: %.60r", text)
             return None
+        self._before_data = False
         stamped = self.leading == "timestamp"
         if stamped and (not values or not self._plausible(values[:1])):
             return None
@@ -548,6 +561,15 @@ class SerialSource(Source):
         # After a failed frame, the bytes up to the next sync belong to it: count it once.
         self._resyncing = True
         self._bad(kind, message, n)
+
+
+def _plain_text(text: str) -> bool:
+    """Whether a line that is not all numbers is plainly words (a boot banner, a header
+    naming the columns): printable, decoded without loss, with letters in it. Bytes that did
+    not decode, control characters or a line of digits and signs are garbage (a wrong baud
+    rate gives such lines)."""
+    return (text.isprintable() and "\ufffd" not in text
+            and any(c.isalpha() for c in text))
 
 
 def _plotter_value(part: str) -> str:

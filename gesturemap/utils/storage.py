@@ -112,6 +112,32 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> None:
     out.commit()
 
 
+def atomic_write_all(files: Sequence[tuple[PathLike, bytes]]) -> None:
+    """Write several files all or none: each into a temporary file beside it (as
+    :func:`atomic_write_bytes`), and only once every one is written, flushed and fsynced,
+    each renamed over its path. A failure (a full disk, a folder that cannot be written,
+    Ctrl-C) before the renames removes every temporary file and leaves every path as it
+    was: a command that writes several outputs never leaves some written and some not."""
+    opened: list[AtomicFile] = []
+    try:
+        for path, data in files:
+            opened.append(AtomicFile(path))
+            opened[-1].handle.write(data)
+            opened[-1].handle.flush()
+            os.fsync(opened[-1].handle.fileno())
+    except BaseException:
+        for out in opened:
+            out.discard()
+        raise
+    for i, out in enumerate(opened):
+        try:
+            out.commit()
+        except BaseException:
+            for rest in opened[i + 1:]:
+                rest.discard()
+            raise
+
+
 class AtomicFile:
     """A file written a piece at a time (``handle``) into a temporary file beside ``path``
     and renamed over it only by :meth:`commit`, by :func:`atomic_write_bytes`'s rules (the
@@ -597,7 +623,7 @@ def outside(outputs: list[Any], folders: list[Any], command: str,
             raise SystemExit(f"gesturemap {command}: {out} is a folder: give a file's path")
         if not target.parent.is_dir():
             raise SystemExit(f"gesturemap {command}: {out}: the folder {target.parent} does "
-                             "not exist")
+                             "not exist: make it first, or give a path in a folder that does")
         for folder in folders:
             if folder and Path(folder).absolute() in target.parents:
                 raise SystemExit(f"gesturemap {command}: {out} is inside {folder}, whose files "

@@ -309,7 +309,9 @@ def test_export_of_a_model_with_deltas_says_how_to_train_one_without(tmp_path):
     assert done.returncode == 2, done.stderr
     assert '"deltas": false' in done.stderr and "project.json" in done.stderr
     assert "gesturemap train" in done.stderr
-    assert (tmp_path / "s.json").is_file() and not (tmp_path / "m.json").exists()
+    # refused: the training set asked for beside the model is not written either
+    assert "nothing written" in done.stderr
+    assert not (tmp_path / "s.json").exists() and not (tmp_path / "m.json").exists()
 
 
 @pytest.mark.parametrize("kind", ["gmm", "gmr", "hhmm", "hmr"])

@@ -171,6 +171,39 @@ def test_ctrl_c_while_run_looks_for_its_stream_ends_it_at_once(tmp_path):
     assert not (tmp_path / "logs").exists() or not any((tmp_path / "logs").iterdir())
 
 
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP"])
+def test_sigterm_or_sighup_while_run_looks_for_its_stream_ends_it_at_once(tmp_path, sig,
+                                                                          request):
+    """A service manager's SIGTERM, or the terminal's SIGHUP, while `gesturemap run --lsl-in`
+    looks for a stream that is not there: the run ends within a fraction of the look, with
+    0 as a run these signals stop, and leaves no log (before, the look went on to its end
+    and the run failed with "not found" and 2)."""
+    if not hasattr(signal, sig):
+        pytest.skip(f"no {sig} here")
+    folder = two_level_project(tmp_path / "p")
+    logs = tmp_path / "logs"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "gesturemap.cli", "run", str(folder), "--no-audio", "--lsl-in",
+         f"gm-test-gone-{time.monotonic_ns()}", "--osc-in", "127.0.0.1:0", "--log", str(logs),
+         "--log-level", "info"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    request.addfinalizer(lambda: run.poll() is not None or (run.kill(), run.wait()))
+    said = ""
+    while "looking for LSL stream" not in said:
+        line = run.stderr.readline()
+        assert line, f"ended before it looked ({run.poll()}): {said}"
+        said += line
+    time.sleep(1.0)  # inside the look, which has 4 s left
+    t0 = time.monotonic()
+    run.send_signal(getattr(signal, sig))
+    rest = rest_of(run)[1]
+    elapsed = time.monotonic() - t0
+    assert run.returncode == 0, rest
+    assert f"stopped ({sig}) before it started" in rest and "not found" not in rest, rest
+    assert elapsed < RESOLVE_TIMEOUT_S - 2.0, elapsed
+    assert not logs.exists() or not any(logs.iterdir())
+
+
 def _wait(condition, timeout: float = 15.0) -> bool:  # noqa: ANN001
     deadline = time.monotonic() + timeout
     while not condition() and time.monotonic() < deadline:

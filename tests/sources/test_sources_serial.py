@@ -485,3 +485,61 @@ def test_the_ide2_plotter_documentations_lines_are_read(queue, pty_pair, started
     assert [f.values.tolist() for f in queue.drain()] == [
         [0, 500], [17, 500], [342, 500], [1023, 500], [511, 500]]
     assert source.stats.bad_packets == 0
+
+
+def test_a_boards_boot_banner_is_ignored_not_a_bad_packet(queue, pty_pair, started):
+    """The MPU-6050 sketch everyone starts from prints three lines in setup() before its
+    readings: normal Arduino behaviour, counted as ignored (before, all but the first were
+    bad packets in the stats and the health line). Once readings flow, a line that is not
+    all numbers is a bad packet again."""
+    data = (Path(__file__).parent.parent / "data" / "sensors" / "mpu6050-raw-i2cdevlib.txt"
+            ).read_bytes()
+    master, device = pty_pair
+    source = started(SerialSource(queue, device, leading="label", label="a/g:",
+                                  separator="\t"))
+    wait_until(connected(source), what="the port to open")
+    os.write(master, data)
+    wait_until(lambda: accounted(source) == 13, what="13 lines")
+    stats = source.stats
+    assert (stats.frames_in, stats.bad_packets) == (10, 0)
+    expected = [[float(v) for v in line.split(b"\t")[1:]] for line in data.splitlines()[3:]]
+    assert [f.values.tolist() for f in queue.drain()] == expected
+    # the label filter leaves out any other label; without it, the banner is still no
+    # bad packet
+    source.stop()
+    plain = started(SerialSource(queue, device, leading="label", separator="\t"))
+    wait_until(connected(plain), what="the port to open again")
+    os.write(master, data)
+    wait_until(lambda: accounted(plain) == 13, what="13 lines")
+    assert (plain.stats.frames_in, plain.stats.bad_packets, plain.stats.ignored) == (10, 0, 3)
+    assert len(queue.drain()) == 10
+    # text among readings (a reset the port did not see) and garbage are bad packets
+    os.write(master, b"MPU6050 connection successful\r\na/g:\t\xff\xfe\t1\r\n")
+    wait_until(lambda: accounted(plain) == 15, what="2 more lines")
+    assert (plain.stats.bad_packets, plain.stats.ignored) == (2, 3)
+
+
+def test_a_csv_header_is_ignored_and_garbage_before_readings_is_not(queue, pty_pair, started):
+    """Arduino's gesture-capture sketch prints a header naming its columns, then CSV: the
+    header is counted as ignored, so every line read is accounted for (before, it was read
+    and then neither a frame, nor bad, nor ignored). Bytes of a wrong baud rate before the
+    readings are garbage, not a banner: bad packets."""
+    data = (Path(__file__).parent.parent / "data" / "sensors" / "imu-capture-tflite.txt"
+            ).read_bytes()
+    master, device = pty_pair
+    source = started(SerialSource(queue, device))
+    wait_until(connected(source), what="the port to open")
+    os.write(master, data)
+    wait_until(lambda: accounted(source) == 13, what="13 lines")
+    stats = source.stats
+    assert (stats.frames_in, stats.bad_packets, stats.ignored) == (12, 0, 1)
+    assert stats.packets_in == stats.frames_in + stats.bad_packets + stats.ignored
+    assert len(queue.drain()) == 12
+    source.stop()
+    garbled = started(SerialSource(queue, device))
+    wait_until(connected(garbled), what="the port to open again")
+    noise = b"\xf8\x80x\xfe\x06\r\n"
+    os.write(master, noise + noise + b"\x1b[?\x07\r\n" + data.splitlines(keepends=True)[1])
+    wait_until(lambda: garbled.stats.frames_in == 1, what="the reading")
+    # the first line after opening may be the tail of an older one: dropped quietly
+    assert (garbled.stats.bad_packets, garbled.stats.ignored) == (2, 0)

@@ -89,6 +89,21 @@ def test_atomic_write_on_a_full_disk_removes_temporary(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
 
 
+def test_atomic_write_all_writes_every_file_or_none(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_bytes(b"old a")
+    _io.atomic_write_all([(first, b"new a"), (second, b"new b")])
+    assert (first.read_bytes(), second.read_bytes()) == (b"new a", b"new b")
+    # the last one cannot be written (a FIFO is refused): the first keeps what it held, and
+    # no temporary file is left
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(FileExistsError):
+        _io.atomic_write_all([(first, b"newer a"), (second, b"newer b"), (fifo, b"x")])
+    assert (first.read_bytes(), second.read_bytes()) == (b"new a", b"new b")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt", "pipe"]
+
+
 def test_atomic_write_uses_normal_permissions(tmp_path: Path) -> None:
     umask = os.umask(0o022)
     try:

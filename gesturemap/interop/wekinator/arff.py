@@ -414,12 +414,15 @@ def _moment(value: str | None, fmt: str) -> _dt.datetime | None:
 
 @dataclass
 class ImportedTake:
-    """One take: inputs (T, D), its label, frame times (T,) or None, outputs (T, D_out) or None."""
+    """One take: inputs (T, D), its label, frame times (T,) or None, outputs (T, D_out) or
+    None, and when it was recorded (its last example's Time, local: a take is recorded when
+    it ends) or None."""
 
     label: Any
     inputs: np.ndarray
     times: np.ndarray | None
     outputs: np.ndarray | None
+    ended: _dt.datetime | None = None
 
 
 @dataclass
@@ -644,6 +647,7 @@ def takes_from_arff(
                 x_all[start:i],
                 frame_times,
                 None if y_all is None else y_all[start:i],
+                t[-1],
             )
         )
         start = i
@@ -802,6 +806,7 @@ def import_arff(
         )
         labels = {}
     added = [proj.add_take(take.inputs, labels.get(take.label, take.label), times=take.times,
+                           created=take.ended,
                            outputs=take.outputs) for take in summary.takes]
     proj.save_batch(folder, [take.id for take in added])  # all or nothing: Ctrl-C included
     return proj, summary

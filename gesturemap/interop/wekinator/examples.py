@@ -17,12 +17,14 @@ import numpy as np
 
 from ...data import class_numbers, label_for_number
 from ...errors import GesturemapError
+from ...project.takes import take_moment
 from ...utils.storage import atomic_write_text
 
 __all__ = [
     "ALL_OUTPUTS",
     "check_output_deletion",
     "delete_examples_for_output",
+    "arff_text",
     "export_arff",
     "holds_output",
     "mask_label",
@@ -264,8 +266,18 @@ def arff_class_numbers(project: Any) -> dict[Any, int]:
 
 
 def export_arff(project: Any, path: str | os.PathLike[str]) -> int:
-    """Write a project's takes as the ARFF Wekinator writes (``ID``, ``Time``, ``'Training
-    round'``, inputs, outputs); one training round per take. Returns the number of rows.
+    """Write a project's takes as the ARFF Wekinator writes (atomically): see
+    :func:`arff_text`. Returns the number of rows."""
+    text, rows = arff_text(project)
+    atomic_write_text(path, text)
+    return rows
+
+
+def arff_text(project: Any) -> tuple[str, int]:
+    """A project's takes as the ARFF Wekinator writes (``ID``, ``Time``, ``'Training
+    round'``, inputs, outputs); one training round per take. Returns the text and the
+    number of rows; raises :class:`~gesturemap.errors.GesturemapError` for a project it
+    cannot write (no takes).
 
     A classification project has one classifier output (class numbers: the numbers the
     project sends on ``/wek/outputs``, the names they stand for in ``%`` comments at the top); a
@@ -307,14 +319,24 @@ def export_arff(project: Any, path: str | os.PathLike[str]) -> int:
             else:
                 lines.append(f"@attribute {_quote(name)} numeric")
     lines += ["", "@data"]
-    start = _dt.datetime(2000, 1, 1)
     row = 0
+    last: _dt.datetime | None = None
     for rnd, take in enumerate(takes, start=1):
         times = take.times if take.times is not None else np.arange(take.length) * 0.01
+        times = times - times[-1]
         recorded = None if classification else outputs_of_label(take.label, len(out_names)) or []
+        # Wekinator writes when each example was recorded, in local time: a take's frames
+        # up to when it was recorded (its end). Takes added in one go share a millisecond;
+        # each starts after the one before, so that the file's times never go back.
+        start = (take_moment(take) or _dt.datetime.now()) + _dt.timedelta(
+            seconds=float(times[0]))
+        times = times - times[0]
+        if last is not None and start <= last:
+            start = last + _dt.timedelta(milliseconds=1)
         for f in range(take.length):
             row += 1
-            stamp = start + _dt.timedelta(seconds=float(times[f]) + rnd * 10.0)
+            stamp = start + _dt.timedelta(seconds=float(times[f]))
+            last = stamp
             text = stamp.strftime("%Y/%m/%d %H:%M:%S:") + f"{stamp.microsecond // 1000:03d}"
             values = [str(row), f"'{text}'", str(rnd)]
             values += [repr(float(v)) for v in take.inputs[f]]
@@ -330,8 +352,7 @@ def export_arff(project: Any, path: str | os.PathLike[str]) -> int:
                     else:
                         values.append(repr(float(v)))
             lines.append(",".join(values))
-    atomic_write_text(path, "\n".join(lines) + "\n")
-    return row
+    return "\n".join(lines) + "\n", row
 
 
 def _output_kinds(project: Any, n: int) -> list[str]:

@@ -601,6 +601,7 @@ def takes_from_project(wp: WekinatorProject) -> WekinatorImport:
                 x_all[start:i],
                 frame_times,
                 None if summary.task == "classification" else y_all[start:i],
+                t[-1],
             )
         )
         start = i
@@ -809,7 +810,8 @@ def import_wekinator(
         classes=classes or None,
         sensor=sensor_settings(wp),
     )
-    added = [proj.add_take(take.inputs, take.label, times=take.times, outputs=take.outputs)
+    added = [proj.add_take(take.inputs, take.label, times=take.times, outputs=take.outputs,
+                           created=take.ended)
              for take in summary.takes]
     proj.save_batch(folder, [take.id for take in added])  # all or nothing: Ctrl-C included
     return proj, summary

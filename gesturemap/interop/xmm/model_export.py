@@ -159,7 +159,11 @@ def model_to_xmm(model: Any) -> dict[str, Any]:
     models = []
     for label, c in zip(model.labels_, model.class_params_, strict=True):
         mode = _COVARIANCE[c.get("covariance", model.covariance)]
-        params = {**defaults, "covariance_mode": mode}
+        # the class's own settings (class_params), as XMM keeps a class's parameters
+        params = {**defaults, "covariance_mode": mode,
+                  "gaussians": int(np.shape(c["weights"])[-1]),
+                  **{key: float(model.class_param(label, key))
+                     for key in ("relative_regularization", "absolute_regularization")}}
         if kind == "gmm":
             weights, comps = _components(c, None, d_in, bimodal, mode)
             models.append(

@@ -18,6 +18,7 @@ _COVARIANCE = {0: "full", 1: "diagonal"}
 _TRANSITION = {0: "ergodic", 1: "left-right"}
 _ESTIMATOR = {0: "full", 1: "windowed", 2: "likeliest"}
 _MULTICLASS = {0: "likeliest", 1: "mixture"}
+_REGULARIZATION = ("relative_regularization", "absolute_regularization")
 
 
 def _pick(table: dict[int, str], value: Any, what: str) -> str:
@@ -170,10 +171,60 @@ def _from_json(root: dict[str, Any]) -> BaseModel:
     meta["class_covariance"] = [
         _pick(_COVARIANCE, default_mode if mode is None else mode, "covariance_mode")
         for mode in covariances]
+    overrides = _class_overrides(root, entries, meta, arrays)
+    if overrides:
+        meta["params"]["class_params"] = overrides
     for key, val in arrays.items():
         if not np.isfinite(val).all():
             raise FormatError(f"class parameters {key!r} hold non-finite values")
     return restore(meta, arrays)
+
+
+def _class_overrides(root: dict[str, Any], entries: list[dict[str, Any]], meta: dict[str, Any],
+                     arrays: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
+    """XMM's per-class settings (a class with its own states, Gaussians, regularisation,
+    covariance or transition) as the model's ``class_params``: without them a retrain (the
+    first ``gesturemap train`` of an imported project) would train every class with the
+    shared settings. What a class was trained with comes from what it holds (its numbers of
+    states and Gaussians, its covariance and transition) and its ``parameters``; the
+    configuration's ``class_parameters``, what XMM's next training would use, come last."""
+    shared = meta["params"]
+    configured = root.get("configuration", {}).get("class_parameters") or []
+    by_label = {str(p.get("label")): p for p in configured if isinstance(p, dict)}
+    hmm = meta["model"] == "hhmm"
+    out: dict[str, dict[str, Any]] = {}
+    for i, (label, entry) in enumerate(zip(meta["labels"], entries, strict=True)):
+        weights = arrays[f"c{i}_weights"]
+        found: dict[str, Any] = {
+            "gaussians": int(weights.shape[-1]),
+            "covariance": meta["class_covariance"][i],
+        }
+        # the class's entry: only its regularisation is not in what it holds
+        own = entry.get("parameters") or {}
+        found.update({key: float(own[key]) for key in _REGULARIZATION if key in own})
+        if hmm:
+            found["states"] = int(weights.shape[0])
+            found["transition"] = meta["class_transition"][i]
+        found.update(_xmm_class_settings(by_label.get(label, {}), hmm=hmm))
+        changed = {k: v for k, v in found.items() if v != shared.get(k)}
+        if changed:
+            out[label] = changed
+    return out
+
+
+def _xmm_class_settings(params: dict[str, Any], *, hmm: bool) -> dict[str, Any]:
+    """The settings an XMM ``ClassParameters`` object gives, in gesturemap's names."""
+    out: dict[str, Any] = {key: float(params[key]) for key in _REGULARIZATION if key in params}
+    if "covariance_mode" in params:
+        out["covariance"] = _pick(_COVARIANCE, params["covariance_mode"], "covariance_mode")
+    if "gaussians" in params:
+        out["gaussians"] = int(params["gaussians"])
+    if hmm:
+        if "states" in params:
+            out["states"] = int(params["states"])
+        if "transition_mode" in params:
+            out["transition"] = _pick(_TRANSITION, params["transition_mode"], "transition_mode")
+    return out
 
 
 def _hmm_class(entry: dict[str, Any], d: int, mode: str) -> dict[str, np.ndarray]:

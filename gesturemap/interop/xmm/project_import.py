@@ -50,10 +50,12 @@ def main_import_xmm(args: Any) -> int:
             # The project's settings are the model's, XMM's as the file gives them: empty,
             # the first ``gesturemap train`` (takes added later, such as the session's own
             # examples) would silently train gesturemap's defaults instead (other states,
-            # regularisation, first differences on).
+            # regularisation, first differences on). A class's own settings too: a project
+            # keys them by label (XMM's labels are text), as the window's editor does.
+            params = model.get_params()
+            settings = {**jsonable_params(params), "class_params": params["class_params"]}
             proj = Project(folder.name or "imported",
-                           model={"kind": model.kind,
-                                  "params": jsonable_params(model.get_params())},
+                           model={"kind": model.kind, "params": settings},
                            input_names=[f"in{i + 1}" for i in range(model.input_dim_)],
                            output_names=[f"y{i}" for i in range(d_out)] if d_out else None,
                            classes=list(model.labels_))

@@ -21,6 +21,7 @@ import pytest
 import gesturemap as gm
 from gesturemap.evaluation import evaluate_project
 from gesturemap.interop.wekinator import arff
+from tests.paths import DATA_DIR
 
 from ...stage_helpers import OscPeer, free_port, start_run, stop_run
 
@@ -737,3 +738,45 @@ def test_a_csv_table_is_named_with_the_header_that_makes_it_an_arff(tmp_path, ca
     assert "this is a table (CSV), not an ARFF file" in err
     assert "'@attribute NAME numeric' per column" in err and "--outputs N" in err
     assert not (tmp_path / "gm").exists()
+
+
+def _time_column(path):
+    """The Time of each row of an ARFF Wekinator wrote (or gesturemap exported)."""
+    return re.findall(r"^\d+,'(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d:\d{3})'", path.read_text(),
+                      flags=re.M)
+
+
+def test_exported_times_are_when_each_example_was_recorded(tmp_path):
+    # Wekinator stamps each example with the local date and time it was recorded: a
+    # project's takes are written as they were recorded, each frame at its own time
+    import datetime as dt
+
+    from gesturemap.interop.wekinator.examples import export_arff
+
+    rng = np.random.default_rng(3)
+    project = gm.Project("p", model="knn", input_names=["a", "b"])
+    project.add_take(rng.random((5, 2)), "up", times=np.arange(5) * 0.25,
+                     created=dt.datetime(2024, 5, 17, 20, 15, 3, 500_000))
+    project.add_take(rng.random((3, 2)), "down")  # now, 10 ms a frame (no times)
+    export_arff(project, tmp_path / "p.arff")
+    stamps = [dt.datetime.strptime(t, "%Y/%m/%d %H:%M:%S:%f")
+              for t in _time_column(tmp_path / "p.arff")]
+    # the take ended at 20:15:03.500 (when it was added), its frames 0.25 s apart before it
+    assert [s.strftime("%H:%M:%S.%f")[:-3] for s in stamps[:5]] == [
+        "20:15:02.500", "20:15:02.750", "20:15:03.000", "20:15:03.250", "20:15:03.500"]
+    assert stamps[0].date() == dt.date(2024, 5, 17)
+    recorded = dt.datetime.fromisoformat(project.takes[1].created).astimezone().replace(
+        tzinfo=None)
+    assert abs((stamps[-1] - recorded).total_seconds()) < 0.002
+    assert [(b - a).total_seconds() for a, b in zip(stamps[5:], stamps[6:], strict=False)] == [0.01, 0.01]
+
+
+def test_a_wekinator_files_times_come_back_from_its_export(tmp_path):
+    # a real Wekinator project (Puck, recorded 2018/02/18): imported then exported, every
+    # example keeps the time Wekinator wrote for it (before: 2000/01/01 and a made-up clock)
+    source = DATA_DIR / "wekinator" / "pong-puck" / "current" / "currentData.arff"
+    assert gesturemap_cli("import", str(source), "--project", "gm", cwd=tmp_path).returncode == 0
+    assert gesturemap_cli("export", "gm", "--arff", "out.arff", cwd=tmp_path).returncode == 0
+    written = _time_column(tmp_path / "out.arff")
+    assert len(written) == 1286 and written == _time_column(source)
+    assert written[0] == "2018/02/18 17:43:39:244"

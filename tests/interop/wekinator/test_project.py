@@ -815,6 +815,30 @@ def test_an_xmm_training_set_leaves_out_takes_recorded_for_some_outputs_only(tmp
     assert not (tmp_path / "set2.json").exists()
 
 
+def test_an_export_refused_for_one_output_writes_none_of_them(tmp_path, capsys):
+    from gesturemap.cli import main
+
+    # sonification-box: every take recorded for one output only, so no XMM training set;
+    # asked for with an ARFF, the ARFF is not written either (nor an old one replaced)
+    folder = unpack("sonification-box", tmp_path)
+    assert main(["import", str(folder), "--project", str(tmp_path / "gm")]) == 0
+    capsys.readouterr()
+    old = tmp_path / "old.arff"
+    old.write_text("% an ARFF written before\n")
+    for arff in (tmp_path / "new.arff", old):
+        assert main(["export", str(tmp_path / "gm"), "--arff", str(arff),
+                     "--xmm-set", str(tmp_path / "set.json")]) == 2
+        err = capsys.readouterr().err
+        assert "nothing written" in err and "leave out --xmm-set" in err
+        assert not (tmp_path / "set.json").exists()
+    assert not (tmp_path / "new.arff").exists()
+    assert old.read_text() == "% an ARFF written before\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gm", "old.arff", "sonification-box"]
+    # the ARFF alone is written
+    assert main(["export", str(tmp_path / "gm"), "--arff", str(tmp_path / "new.arff")]) == 0
+    assert (tmp_path / "new.arff").read_text().count("\n") > 3450
+
+
 def test_a_saved_model_that_cannot_be_read_is_said(tmp_path):
     # larsen-mediator's model1.xml cut short, as a save interrupted leaves it: its output
     # trains Wekinator's default, and the summary says so instead of leaving it out

@@ -15,6 +15,7 @@ import pytest
 
 import gesturemap as gm
 from gesturemap.cli import main
+from gesturemap.interop.xmm.model_export import save_xmm_model, save_xmm_training_set
 from gesturemap.project import folder as folder_module
 from tests.paths import DATA_DIR
 
@@ -217,3 +218,51 @@ def test_a_trained_model_keeps_its_xmm_settings_when_its_project_is_trained_agai
             params["absolute_regularization"], params["covariance"], params["deltas"]) == \
         (4, 0.01, 0.01, "full", False)
     assert params == imported
+
+
+def test_a_class_with_its_own_xmm_settings_keeps_them_when_the_project_is_trained_again(
+        tmp_path):
+    # XMM lets one class have its own states, Gaussians and regularisation: an imported model's
+    # project must train that class with them again, not with the shared settings
+    ds = gm.Dataset.from_xmm(CLIENT)
+    own = {"states": 2, "gaussians": 2, "relative_regularization": 0.2}
+    trained = gm.HHMM(states=4, gaussians=1, deltas=False,
+                      class_params={"branches": own}).fit(ds)
+    model_file, set_file, folder = (tmp_path / "model.json", tmp_path / "set.json",
+                                    tmp_path / "gm")
+    save_xmm_model(trained, model_file)
+    save_xmm_training_set(ds, set_file)
+    written = {m["label"]: m["parameters"] for m in json.loads(model_file.read_text())["models"]}
+    assert (written["branches"]["states"], written["branches"]["gaussians"],
+            written["branches"]["relative_regularization"]) == (2, 2, 0.2)
+    assert (written["vent"]["states"], written["vent"]["gaussians"]) == (4, 1)
+
+    assert main(["import", str(model_file), "--project", str(folder)]) == 0
+    saved = json.loads((folder / "project.json").read_text())["model"]["params"]
+    assert saved["class_params"] == {"branches": own}
+    assert main(["import", str(set_file), "--project", str(folder)]) == 0
+    assert main(["train", str(folder)]) == 0
+    retrained = gm.Project.load(folder).trained
+    shapes = {label: c["weights"].shape
+              for label, c in zip(retrained.labels_, retrained.class_params_, strict=True)}
+    assert shapes == {"branches": (2, 2), "tempete": (4, 1), "vent": (4, 1)}
+    assert retrained.class_param("branches", "relative_regularization") == 0.2
+
+
+def test_xmm_class_parameters_of_a_real_model_become_its_class_params(tmp_path):
+    # XMM 1.x keeps a class's own settings in its entry's parameters and in the
+    # configuration's class_parameters; the real file's classes share theirs
+    doc = json.loads((DATA / "xmm-cpp" / "test_gmm.json").read_text())
+    assert gm.load_xmm(DATA / "xmm-cpp" / "test_gmm.json").class_params is None
+    entry = next(m for m in doc["models"] if m["label"] == "2")
+    entry["parameters"] = {**entry["parameters"], "relative_regularization": 0.3,
+                           "covariance_mode": 1}
+    doc["configuration"]["class_parameters"] = [
+        {**doc["configuration"]["default_parameters"], "absolute_regularization": 0.02,
+         "label": "3"}]
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(doc))
+    model = gm.load_xmm(path)
+    assert model.class_params == {
+        "2": {"relative_regularization": 0.3, "covariance": "diagonal"},
+        "3": {"absolute_regularization": 0.02}}
