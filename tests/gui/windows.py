@@ -13,13 +13,13 @@ from gesturemap.project.default import MOUSE_CHANNELS, default_project
 
 
 def open_window(qtbot, project: Project, folder: Path, engine: str = "process",
-                audio: bool = True) -> MainWindow:
-    """Save ``project`` into ``folder`` and show a window on it (training on a thread; the
-    engine in a process of its own, or ``engine="thread"``; ``audio=False`` as
-    ``gesturemap open --no-audio`` opens it); the window never asks to save when the test
-    closes it."""
+                audio: bool = True, trainer: str = "thread") -> MainWindow:
+    """Save ``project`` into ``folder`` and show a window on it (training on a thread, or in
+    a process of its own as the app trains with ``trainer="process"``; the engine in a
+    process of its own, or ``engine="thread"``; ``audio=False`` as ``gesturemap open
+    --no-audio`` opens it); the window never asks to save when the test closes it."""
     project.save(folder)
-    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread",
+    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer=trainer,
                         engine=engine, audio=audio)
     qtbot.addWidget(window)
     window._ask_save = lambda: "discard"  # no modal question when the test ends
