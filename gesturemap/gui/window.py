@@ -1007,10 +1007,27 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             f"{'mouse pad' if self.pad.active else 'no pad'}"
             f"{' + OSC :' + str(self.engine.osc_port) if self.engine.osc_port else ''}\n"
             f"{self._rate_hz:.0f} frames/s · dropped {s['dropped_frames']} · "
-            f"bad {s['bad_packets']}\n"
+            f"bad {s['bad_packets']}{self._bad_now(s)}\n"
             f"step p50 {s['step_us_p50'] or 0:.0f} µs · latency p99 "
             f"{(s['latency_us_p99'] or 0) / 1e3:.2f} ms"
         )
+
+    #: the sensors' count of bad packets at the last look
+    _bad_seen = 0
+
+    def _bad_now(self, stats: dict[str, Any]) -> str:
+        """Why packets are refused, while they are (": refused a frame of 5 values; expected
+        3" after a sensor's width changed), else nothing: the count alone, "bad 105", only
+        the terminal said why, and the model sat on its last class."""
+        sources = (stats.get("sources") or {}).values()
+        bad = sum(int(src.get("bad_packets") or 0) for src in sources)
+        seen, self._bad_seen = self._bad_seen, bad
+        if bad < seen:  # another engine (a project opened): its counts start again
+            seen = 0
+        if bad <= seen:
+            return ""
+        why = [str(src["last_bad"]) for src in sources if src.get("last_bad")]
+        return f" — {why[-1]}" if why else ""
 
     def _update_lights(self, now: float) -> None:
         assert self.stage is not None
