@@ -55,6 +55,8 @@ NO_AUDIO = "off (opened with --no-audio)"
 #: What they say when the engine runs on a thread of the window: the synth lives only in the
 #: engine's own process, so nothing sounds here either.
 NO_SYNTH_IN_WINDOW = "off (engine inside the window: no built-in synth)"
+#: The monitor's caption while the model runs and no frame has come yet.
+WAITING_FOR_FRAMES = "running: waiting for the sensor's first frame"
 
 
 class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
@@ -896,6 +898,10 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self.monitor.show_result(result, self._labels)
         if not engine.running:
             self.monitor.caption.setText("not running" if model is None else "stopped: press Run")
+        elif result is None:
+            # a project opened with its model, the sensor not sending yet: the caption said
+            # "not running: record a few takes, then train" (or the last project's likelihood)
+            self.monitor.caption.setText(WAITING_FOR_FRAMES)
         if engine.recording:
             self.monitor.caption.setText(
                 f"recording {self._recording_class or self.current_class()} — "

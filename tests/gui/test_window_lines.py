@@ -80,3 +80,40 @@ def test_a_class_named_at_length_does_not_widen_the_window(qtbot, tmp_path):
         if button.isVisible() and button.text():
             hint = button.sizeHint().width()
             assert button.width() >= min(hint, button.minimumSizeHint().width()), button.text()
+
+
+def test_a_project_opened_with_its_model_says_it_waits_for_the_sensor(qtbot, tmp_path):
+    """A saved project opened, its model running, the sensor not sending yet: the monitor's
+    caption said "not running: record a few takes, then train" to a musician with takes and
+    a model; once a frame comes, the model's answer."""
+    import socket
+
+    from gesturemap.project import Project
+    from tests.stage_helpers import float_msg, free_port
+
+    from .windows import open_window
+
+    port = free_port()
+    rng = np.random.default_rng(0)
+    project = Project("saved", model={"kind": "gmm", "params": {"gaussians": 1}},
+                      input_names=["x", "y"])
+    for label in ("circle", "swipe"):
+        for _ in range(2):
+            project.add_take(rng.normal(size=(30, 2)) + (label == "swipe"), label)
+    project.train()
+    project.sensor = {"transport": "osc", "host": "127.0.0.1", "port": port}
+    window = open_window(qtbot, project, tmp_path / "p", audio=False)
+    qtbot.waitUntil(lambda: window.engine.running and window.engine.model is not None,
+                    timeout=60000)
+    qtbot.waitUntil(lambda: window.monitor.caption.text() != "not running: record a few "
+                    "takes, then train", timeout=5000)
+    assert window.monitor.caption.text() == "running: waiting for the sensor's first frame"
+    assert window.monitor.big.text() == "—"
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        qtbot.waitUntil(lambda: sender.sendto(float_msg("/wek/inputs", 1.0, 1.0),
+                                              ("127.0.0.1", port)) and
+                        window.monitor.caption.text().startswith("likelihood"), timeout=30000)
+    finally:
+        sender.close()
+    assert window.monitor.big.text() == "swipe"
