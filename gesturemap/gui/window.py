@@ -137,6 +137,9 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         #: the engine's count of refused stops when the window last stopped a take (None:
         #: none since): a refusal beyond it is that take's, said whenever it comes
         self._stops_refused: int | None = None
+        #: the training line's last refusal (no frame in the take, no take to train), kept
+        #: under a first start's preparation progress until the next take or training
+        self._refused_line: str | None = None
         self._rate_hz = 0.0
         self._rate_mark = (time.perf_counter(), 0)
         self._labels: list[str] = []
@@ -724,6 +727,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             return  # cancelled during the count-in
         # the take records the targets shown (they may have followed the model's outputs)
         self.targets.send_current()
+        self._refused_line = None
         self._recording_class = self.current_class()
         self.engine_command("start_recording", self._label(self._recording_class or ""))
         self._record_commands_sent += 1
@@ -766,6 +770,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
     # -- training and running -------------------------------------------------------------------
     def train(self) -> None:
         """Retrain now (off the real-time path); running goes on with the old model."""
+        self._refused_line = None
         self._trains_sent += 1
         self._await_training(self._trains_sent)
         self.engine_command("train", self._trains_sent)
@@ -933,7 +938,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             return False
         self._stops_refused = None
         self._train_sent = self._stop_sent = None
-        self.train_status.setText(refusal_line("stop_recording", why))
+        self._refused_line = refusal_line("stop_recording", why)
+        self.train_status.setText(self._refused_line)
         return True
 
     def _check_training(self, now: float) -> None:
@@ -973,9 +979,10 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             self._train_sent = None
             if refused[0] == "correct":
                 self._correction_refused()
-            self.train_status.setText(("nothing to correct: " if refused[0] == "correct"
-                                       else "not trained: ") + refused[1]
-                                      + ("\nthe last model plays on" if engine.model else ""))
+            self._refused_line = (("nothing to correct: " if refused[0] == "correct"
+                                   else "not trained: ") + refused[1]
+                                  + ("\nthe last model plays on" if engine.model else ""))
+            self.train_status.setText(self._refused_line)
         elif self._awaited_edit and engine.model is None and not self.project.takes:
             # the project's only take undone: the engine dropped the model, trains nothing
             self._train_sent = None
@@ -994,12 +1001,15 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         """Before any training: what the training process is doing on a machine's first start
         (compiling the project's kernels), and that it is ready once it is done."""
         preparing = progress is not None and progress[1].startswith(PREPARING)
+        # a refusal said meanwhile (a take with no frame, Train with no take) stays under the
+        # progress: replaced by it at the next tick, it was never read
+        refused = self._refused_line
         if preparing:
             self._preparation_shown = True
-            self.train_status.setText(progress[1])
+            self.train_status.setText(progress[1] + (f"\n{refused}" if refused else ""))
         elif getattr(self, "_preparation_shown", False):
             self._preparation_shown = False
-            self.train_status.setText("ready: record a take")
+            self.train_status.setText(refused or "ready: record a take")
 
     def _update_rate(self, now: float) -> None:
         t0, n0 = self._rate_mark
