@@ -755,7 +755,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self._stops_refused = self._refused_count("stop_recording")
         self.engine_command("stop_recording")
         self._record_commands_sent += 1
-        if self.auto_train.isChecked():
+        if self.auto_train.isChecked() or self._retrain_timer.isActive():
+            self._retrain_timer.stop()  # (an edit's retrain, held for the take: this one)
             self.train()
 
     def _end_recording_state(self) -> None:
@@ -817,6 +818,13 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             self._retrain_timer.start()  # one retrain after a burst of edits
 
     def _auto_retrain(self) -> None:
+        if self._record_started is not None or self._engine_recording():
+            # a retrain now would cut the take under way in two (the engine trains on the
+            # take so far and records on into another, as Wekinator trains mid-recording):
+            # asked again until the take ends, which retrains it all (or, a take stopped
+            # elsewhere, the next look here does)
+            self._retrain_timer.start()
+            return
         if self.project.takes:
             self.train()
 
@@ -826,7 +834,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
     def set_model_settings(self, settings: dict[str, Any]) -> None:
         self.engine_command("set_model_settings", settings)
         if self.project.takes:
-            self.train()
+            self._retrain_timer.stop()
+            self._auto_retrain()  # (after the take under way, if one is)
 
     def set_synth_mapping(self, settings: dict[str, Any]) -> None:
         """Send the synth panel's mapping to the engine (saved, and played from now on)."""

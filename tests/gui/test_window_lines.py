@@ -88,21 +88,12 @@ def test_a_project_opened_with_its_model_says_it_waits_for_the_sensor(qtbot, tmp
     a model; once a frame comes, the model's answer."""
     import socket
 
-    from gesturemap.project import Project
     from tests.stage_helpers import float_msg, free_port
 
-    from .windows import open_window
+    from .windows import osc_window
 
     port = free_port()
-    rng = np.random.default_rng(0)
-    project = Project("saved", model={"kind": "gmm", "params": {"gaussians": 1}},
-                      input_names=["x", "y"])
-    for label in ("circle", "swipe"):
-        for _ in range(2):
-            project.add_take(rng.normal(size=(30, 2)) + (label == "swipe"), label)
-    project.train()
-    project.sensor = {"transport": "osc", "host": "127.0.0.1", "port": port}
-    window = open_window(qtbot, project, tmp_path / "p", audio=False)
+    window = osc_window(qtbot, tmp_path / "p", port)
     qtbot.waitUntil(lambda: window.engine.running and window.engine.model is not None,
                     timeout=60000)
     qtbot.waitUntil(lambda: window.monitor.caption.text() != "not running: record a few "

@@ -87,3 +87,19 @@ def graded_window(qtbot, folder: Path, rx, port: int, **outputs) -> tuple[MainWi
     window._ask_save = lambda: "discard"
     window.show()
     return window, project.trained
+
+
+def osc_window(qtbot, folder: Path, port: int) -> MainWindow:
+    """A window (its engine in a process of its own, no synth) on a trained GMM project of
+    two classes, circle and swipe, of two takes each (x, y at 100 Hz), its sensor an OSC
+    one on loopback ``port`` (``/wek/inputs``)."""
+    rng = np.random.default_rng(0)
+    project = Project("osc", model={"kind": "gmm", "params": {"gaussians": 1}},
+                      input_names=["x", "y"])
+    for label in ("circle", "swipe"):
+        for _ in range(2):
+            project.add_take(rng.normal(size=(30, 2)) + (label == "swipe"), label,
+                             times=np.arange(30) / 100.0)
+    project.train()
+    project.sensor = {"transport": "osc", "host": "127.0.0.1", "port": port}
+    return open_window(qtbot, project, folder, audio=False)
