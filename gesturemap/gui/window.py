@@ -207,7 +207,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self.auto_train = QtWidgets.QCheckBox("retrain after each take")
         self.auto_train.setChecked(True)
         self.train_button = QtWidgets.QPushButton("Train now")
-        self.train_button.clicked.connect(self.train)
+        self.train_button.clicked.connect(self._train_clicked)
         self.run_button = QtWidgets.QPushButton("Run")
         self.run_button.setCheckable(True)
         self.run_button.clicked.connect(self._run_clicked)
@@ -827,6 +827,15 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             return
         if self.project.takes:
             self.train()
+
+    def _train_clicked(self) -> None:
+        """Train now; during a take, once it ends (a training now would cut it in two, as an
+        edit's would: see _auto_retrain)."""
+        if self._record_started is not None or self._engine_recording():
+            self._retrain_timer.start()
+            self.train_status.setText("trains once the take ends")
+            return
+        self.train()
 
     def _run_clicked(self, checked: bool) -> None:
         self.engine_command("start_running" if checked else "stop_running")

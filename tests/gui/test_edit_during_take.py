@@ -1,5 +1,5 @@
-"""An edit during a take (a class renamed, model settings applied) retrains once the take
-ends, never during it: the window's retrain after an edit came 150 ms later, while the take
+"""An edit during a take (a class renamed, model settings applied), or Train now pressed
+then, retrains once the take ends, never during it: the window's retrain after an edit came 150 ms later, while the take
 was still being recorded, and the engine, which trains on the take so far and records on
 (Wekinator's train mid-recording), cut the musician's one gesture into two takes (Qt
 offscreen, the engine in a process of its own, frames over loopback OSC)."""
@@ -18,7 +18,7 @@ from .windows import osc_window
 pytestmark = pytest.mark.timeout(180)
 
 
-@pytest.mark.parametrize("edit", ["rename", "model"])
+@pytest.mark.parametrize("edit", ["rename", "model", "train"])
 def test_an_edit_during_a_take_leaves_it_one_take(qtbot, tmp_path, edit):
     port = free_port()
     rng = np.random.default_rng(0)
@@ -41,8 +41,10 @@ def test_an_edit_during_a_take_leaves_it_one_take(qtbot, tmp_path, edit):
         qtbot.waitUntil(lambda: send() or engine.frames_in > start + 5, timeout=10000)
         if edit == "rename":
             window.rename_class("circle", "round")
-        else:
+        elif edit == "model":
             window.set_model_settings({"kind": "gmm", "params": {"gaussians": 2}})
+        else:
+            window.train_button.click()
         # the take goes on past the edit's retrain (or, now, its first look at the take)
         qtbot.waitUntil(lambda: send() or (bool(fired) and engine.frames_in > fired[0] + 10)
                         if edit == "rename" else
