@@ -919,12 +919,13 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self._labels = [str(lb) for lb in getattr(model, "labels_", None) or []]
         result = engine.last_result if engine.running else None
         self.monitor.show_result(result, self._labels)
-        if not engine.running:
-            self.monitor.caption.setText("not running" if model is None else "stopped: press Run")
-        elif result is None:
-            # a project opened with its model, the sensor not sending yet: the caption said
-            # "not running: record a few takes, then train" (or the last project's likelihood)
-            self.monitor.caption.setText(WAITING_FOR_FRAMES)
+        # with no result to show, why (on the stage view too): a project opened with its
+        # model, the sensor not sending yet, said "not running: record a few takes, then
+        # train" (or the last project's likelihood)
+        idle = ("not running" if model is None else "stopped: press Run") if not engine.running \
+            else WAITING_FOR_FRAMES if result is None else None
+        if idle is not None:
+            self.monitor.caption.setText(idle)
         if engine.recording:
             self.monitor.caption.setText(
                 f"recording {self._recording_class or self.current_class()} — "
@@ -939,6 +940,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             self._update_audio()
         if self.stage is not None and self.stage.isVisible():
             self.stage.monitor.show_result(result, self._labels)
+            if idle is not None:
+                self.stage.monitor.caption.setText(idle)
             self._update_lights(now)
         self._update_title()
 
