@@ -49,7 +49,8 @@ class QualityWorker:
     """One worker process for the reviews and the live explanations (started on first use).
 
     Jobs are submitted from the GUI thread and polled with :meth:`poll`; at most one review
-    and one explanation are in flight, a newer request replacing a waiting one.
+    and one explanation are in flight, a newer request replacing a waiting one (and the
+    review under way then comes back as nothing: it is of takes since changed).
     """
 
     def __init__(self) -> None:
@@ -162,8 +163,12 @@ class QualityWorker:
             review = _result(self._review)
             self._review = None
             if self._next_review is not None:
+                # the takes changed since this review was asked for: it speaks of takes
+                # that are no longer the project's ("circle has one take only" with three
+                # recorded since), so only the review of the takes as they are is shown
                 data, self._next_review = self._next_review, None
                 self.request_review(data)
+                review = None
         if self._explain is not None and self._explain.done():
             explanation = _result(self._explain)
             self._explain = None

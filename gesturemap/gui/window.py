@@ -55,6 +55,8 @@ NO_AUDIO = "off (opened with --no-audio)"
 #: What they say when the engine runs on a thread of the window: the synth lives only in the
 #: engine's own process, so nothing sounds here either.
 NO_SYNTH_IN_WINDOW = "off (engine inside the window: no built-in synth)"
+#: The monitor's caption while the model runs and no frame has come yet.
+WAITING_FOR_FRAMES = "running: waiting for the sensor's first frame"
 
 
 class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
@@ -135,6 +137,9 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         #: the engine's count of refused stops when the window last stopped a take (None:
         #: none since): a refusal beyond it is that take's, said whenever it comes
         self._stops_refused: int | None = None
+        #: the training line's last refusal (no frame in the take, no take to train), kept
+        #: under a first start's preparation progress until the next take or training
+        self._refused_line: str | None = None
         self._rate_hz = 0.0
         self._rate_mark = (time.perf_counter(), 0)
         self._labels: list[str] = []
@@ -202,7 +207,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self.auto_train = QtWidgets.QCheckBox("retrain after each take")
         self.auto_train.setChecked(True)
         self.train_button = QtWidgets.QPushButton("Train now")
-        self.train_button.clicked.connect(self.train)
+        self.train_button.clicked.connect(self._train_clicked)
         self.run_button = QtWidgets.QPushButton("Run")
         self.run_button.setCheckable(True)
         self.run_button.clicked.connect(self._run_clicked)
@@ -722,6 +727,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             return  # cancelled during the count-in
         # the take records the targets shown (they may have followed the model's outputs)
         self.targets.send_current()
+        self._refused_line = None
         self._recording_class = self.current_class()
         self.engine_command("start_recording", self._label(self._recording_class or ""))
         self._record_commands_sent += 1
@@ -749,7 +755,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self._stops_refused = self._refused_count("stop_recording")
         self.engine_command("stop_recording")
         self._record_commands_sent += 1
-        if self.auto_train.isChecked():
+        if self.auto_train.isChecked() or self._retrain_timer.isActive():
+            self._retrain_timer.stop()  # (an edit's retrain, held for the take: this one)
             self.train()
 
     def _end_recording_state(self) -> None:
@@ -764,6 +771,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
     # -- training and running -------------------------------------------------------------------
     def train(self) -> None:
         """Retrain now (off the real-time path); running goes on with the old model."""
+        self._refused_line = None
         self._trains_sent += 1
         self._await_training(self._trains_sent)
         self.engine_command("train", self._trains_sent)
@@ -810,8 +818,24 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             self._retrain_timer.start()  # one retrain after a burst of edits
 
     def _auto_retrain(self) -> None:
+        if self._record_started is not None or self._engine_recording():
+            # a retrain now would cut the take under way in two (the engine trains on the
+            # take so far and records on into another, as Wekinator trains mid-recording):
+            # asked again until the take ends, which retrains it all (or, a take stopped
+            # elsewhere, the next look here does)
+            self._retrain_timer.start()
+            return
         if self.project.takes:
             self.train()
+
+    def _train_clicked(self) -> None:
+        """Train now; during a take, once it ends (a training now would cut it in two, as an
+        edit's would: see _auto_retrain)."""
+        if self._record_started is not None or self._engine_recording():
+            self._retrain_timer.start()
+            self.train_status.setText("trains once the take ends")
+            return
+        self.train()
 
     def _run_clicked(self, checked: bool) -> None:
         self.engine_command("start_running" if checked else "stop_running")
@@ -819,7 +843,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
     def set_model_settings(self, settings: dict[str, Any]) -> None:
         self.engine_command("set_model_settings", settings)
         if self.project.takes:
-            self.train()
+            self._retrain_timer.stop()
+            self._auto_retrain()  # (after the take under way, if one is)
 
     def set_synth_mapping(self, settings: dict[str, Any]) -> None:
         """Send the synth panel's mapping to the engine (saved, and played from now on)."""
@@ -894,8 +919,13 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self._labels = [str(lb) for lb in getattr(model, "labels_", None) or []]
         result = engine.last_result if engine.running else None
         self.monitor.show_result(result, self._labels)
-        if not engine.running:
-            self.monitor.caption.setText("not running" if model is None else "stopped: press Run")
+        # with no result to show, why (on the stage view too): a project opened with its
+        # model, the sensor not sending yet, said "not running: record a few takes, then
+        # train" (or the last project's likelihood)
+        idle = ("not running" if model is None else "stopped: press Run") if not engine.running \
+            else WAITING_FOR_FRAMES if result is None else None
+        if idle is not None:
+            self.monitor.caption.setText(idle)
         if engine.recording:
             self.monitor.caption.setText(
                 f"recording {self._recording_class or self.current_class()} — "
@@ -910,6 +940,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             self._update_audio()
         if self.stage is not None and self.stage.isVisible():
             self.stage.monitor.show_result(result, self._labels)
+            if idle is not None:
+                self.stage.monitor.caption.setText(idle)
             self._update_lights(now)
         self._update_title()
 
@@ -927,7 +959,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             return False
         self._stops_refused = None
         self._train_sent = self._stop_sent = None
-        self.train_status.setText(refusal_line("stop_recording", why))
+        self._refused_line = refusal_line("stop_recording", why)
+        self.train_status.setText(self._refused_line)
         return True
 
     def _check_training(self, now: float) -> None:
@@ -967,9 +1000,10 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             self._train_sent = None
             if refused[0] == "correct":
                 self._correction_refused()
-            self.train_status.setText(("nothing to correct: " if refused[0] == "correct"
-                                       else "not trained: ") + refused[1]
-                                      + ("\nthe last model plays on" if engine.model else ""))
+            self._refused_line = (("nothing to correct: " if refused[0] == "correct"
+                                   else "not trained: ") + refused[1]
+                                  + ("\nthe last model plays on" if engine.model else ""))
+            self.train_status.setText(self._refused_line)
         elif self._awaited_edit and engine.model is None and not self.project.takes:
             # the project's only take undone: the engine dropped the model, trains nothing
             self._train_sent = None
@@ -988,12 +1022,15 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         """Before any training: what the training process is doing on a machine's first start
         (compiling the project's kernels), and that it is ready once it is done."""
         preparing = progress is not None and progress[1].startswith(PREPARING)
+        # a refusal said meanwhile (a take with no frame, Train with no take) stays under the
+        # progress: replaced by it at the next tick, it was never read
+        refused = self._refused_line
         if preparing:
             self._preparation_shown = True
-            self.train_status.setText(progress[1])
+            self.train_status.setText(progress[1] + (f"\n{refused}" if refused else ""))
         elif getattr(self, "_preparation_shown", False):
             self._preparation_shown = False
-            self.train_status.setText("ready: record a take")
+            self.train_status.setText(refused or "ready: record a take")
 
     def _update_rate(self, now: float) -> None:
         t0, n0 = self._rate_mark
@@ -1007,10 +1044,27 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             f"{'mouse pad' if self.pad.active else 'no pad'}"
             f"{' + OSC :' + str(self.engine.osc_port) if self.engine.osc_port else ''}\n"
             f"{self._rate_hz:.0f} frames/s · dropped {s['dropped_frames']} · "
-            f"bad {s['bad_packets']}\n"
+            f"bad {s['bad_packets']}{self._bad_now(s)}\n"
             f"step p50 {s['step_us_p50'] or 0:.0f} µs · latency p99 "
             f"{(s['latency_us_p99'] or 0) / 1e3:.2f} ms"
         )
+
+    #: the sensors' count of bad packets at the last look
+    _bad_seen = 0
+
+    def _bad_now(self, stats: dict[str, Any]) -> str:
+        """Why packets are refused, while they are (": refused a frame of 5 values; expected
+        3" after a sensor's width changed), else nothing: the count alone, "bad 105", only
+        the terminal said why, and the model sat on its last class."""
+        sources = (stats.get("sources") or {}).values()
+        bad = sum(int(src.get("bad_packets") or 0) for src in sources)
+        seen, self._bad_seen = self._bad_seen, bad
+        if bad < seen:  # another engine (a project opened): its counts start again
+            seen = 0
+        if bad <= seen:
+            return ""
+        why = [str(src["last_bad"]) for src in sources if src.get("last_bad")]
+        return f" — {why[-1]}" if why else ""
 
     def _update_lights(self, now: float) -> None:
         assert self.stage is not None

@@ -84,6 +84,7 @@ class Notices:
         saved before such takes were refused) is said with the model's training warnings,
         in the log and over OSC: the model plays without it."""
         from ..models.spotting.core import NULL
+        from ..project.training import left_out_note
 
         project = self.project
         if project.output_names or (project.model or {}).get("kind") == "per_output":
@@ -97,7 +98,10 @@ class Notices:
                 "them)")
         info = getattr(model, "training_info_", None)
         if isinstance(info, dict):
-            info["warnings"] = [*(info.get("warnings") or []), text]
+            said = [str(w) for w in info.get("warnings") or []]
+            # the training's own warning says why, class by class: not said twice
+            if not all(any(left_out_note(c) in w for w in said) for c in missing):
+                info["warnings"] = [*said, text]
         self._errlog("left out", "%s", text)
         self._notice("refused", "train", text)
 

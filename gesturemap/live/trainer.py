@@ -20,6 +20,7 @@ import multiprocessing as mp
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -166,6 +167,42 @@ def _project_from_message(m: dict[str, Any]) -> Any:
     for label, x, t, y in zip(m["labels"], m["inputs"], m["times"], m["outputs"], strict=True):
         project.add_take(x, label, times=t, outputs=y)
     return project
+
+
+#: The warnings a training already said on the terminal (its text, category and line): said
+#: there once, as Python says a warning once per place, however many retrainings warn again.
+_SAID: dict[Any, Any] = {}
+
+
+def _telling_warnings(fit: Callable[[], tuple[BaseModel, Any]]) -> tuple[BaseModel, Any]:
+    """Run ``fit() -> (model, pipeline)`` and add what it warned about (a class left out of
+    training, a take the resampling emptied, a model's note on its inputs) to the model's
+    ``training_info_["warnings"]``: the engine publishes those, and the window shows them on
+    its training line; said with ``warnings.warn`` alone they reached only a terminal, which
+    a musician at the window does not read. Deprecations and numerical noise (every warning
+    that is no UserWarning) are not the musician's concern. Every warning is said on the
+    terminal as before, whether the training succeeds or fails."""
+    with warnings.catch_warnings(record=True) as caught:
+        # every one, each time: a retraining that warns again is told again
+        warnings.simplefilter("always")
+        try:
+            model, pipeline = fit()
+        finally:
+            told = list(caught)
+    for w in told:  # (after the recording ends: to the terminal, or the command's writer)
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, registry=_SAID)
+    notes = [" ".join(str(w.message).split()) for w in told
+             if issubclass(w.category, UserWarning)]
+    if notes:
+        info = getattr(model, "training_info_", None)
+        info = dict(info) if isinstance(info, dict) else {}
+        before = info.get("warnings")
+        before = [str(n) for n in before] if isinstance(before, list) else []
+        # a model that keeps a note in training_info_ says it with warnings.warn too: once
+        seen = {" ".join(b.split()) for b in before}
+        info["warnings"] = before + [n for n in dict.fromkeys(notes) if n not in seen]
+        model.training_info_ = info
+    return model, pipeline
 
 
 def _fit_project(project: Any, n_jobs: int | None, cancel: Cancel,
@@ -362,6 +399,26 @@ INTERPRETED = "training while the models are prepared for this machine"
 PREPARATION = -1
 
 
+def _worker_job(cmd: dict[str, Any], cancel: Cancel, progress: Callable[[float, str], None]
+                ) -> tuple[BaseModel, dict[str, Any] | None]:
+    """One job of the worker that makes a model: (the model, the fitted pipeline or None)."""
+    from ..models.base import MODEL_REGISTRY
+
+    if cmd["op"] == "search_project":  # gm.auto on a whole project
+        project = _project_from_message(cmd["data"])
+        return _search_project(project, float(cmd["budget_s"]), cancel, progress,
+                               cmd["n_jobs"])
+    if cmd["op"] == "train_project":  # pipeline, dataset and model all here
+        project = _project_from_message(cmd["data"])
+        return _fit_project(project, cmd["n_jobs"], cancel, progress)
+    spec = cmd["model"]
+    model = MODEL_REGISTRY[spec["model"]](**params_from_json(spec["params"]))
+    dataset = _dataset_from_message(cmd["data"])
+    model.fit(dataset, cancel=cancel, progress=progress)
+    note_frame_cost(model, dataset)
+    return model, None
+
+
 def _worker_main(conn: Any, nice: int = 5, prepare: dict[str, Any] | None = None,  # noqa: PLR0915 - the worker's loop: one message kind after another
                  interpreted: bool = False) -> None:
     """The worker process: receive jobs, train, send back the fitted model (wire format).
@@ -372,8 +429,6 @@ def _worker_main(conn: Any, nice: int = 5, prepare: dict[str, Any] | None = None
     compiler off (``NUMBA_DISABLE_JIT``), which trains the first takes while the other one
     compiles: it loads and prepares nothing."""
     import signal
-
-    from ..models.base import MODEL_REGISTRY
 
     # Ctrl-C in a terminal reaches the whole process group: the parent decides when the
     # worker stops (it closes the pipe), so the worker ignores it
@@ -474,24 +529,12 @@ def _worker_main(conn: Any, nice: int = 5, prepare: dict[str, Any] | None = None
 
         cpu0 = time.process_time()
         try:
-            pipeline = None
             if cmd["op"] == "suggest_project":  # the next take to record: an answer, no model
                 send({"job": job_id, "op": "answer",
                       "value": _suggestion(_project_from_message(cmd["data"]), cancel)})
                 continue
-            if cmd["op"] == "search_project":  # gm.auto on a whole project
-                project = _project_from_message(cmd["data"])
-                model, pipeline = _search_project(project, float(cmd["budget_s"]), cancel,
-                                                  progress, cmd["n_jobs"])
-            elif cmd["op"] == "train_project":  # pipeline, dataset and model all here
-                project = _project_from_message(cmd["data"])
-                model, pipeline = _fit_project(project, cmd["n_jobs"], cancel, progress)
-            else:
-                spec = cmd["model"]
-                model = MODEL_REGISTRY[spec["model"]](**params_from_json(spec["params"]))
-                dataset = _dataset_from_message(cmd["data"])
-                model.fit(dataset, cancel=cancel, progress=progress)
-                note_frame_cost(model, dataset)
+            model, pipeline = _telling_warnings(
+                lambda c=cmd, x=cancel, r=progress: _worker_job(c, x, r))
             meta, arrays = model.dump()
             send({"job": job_id, "op": "done", "meta": meta, "arrays": arrays,
                   "pipeline": pipeline, "cpu_seconds": time.process_time() - cpu0})
@@ -708,10 +751,13 @@ class Trainer:
 
             def run() -> None:
                 ordinary_scheduling()
-                try:
+                def fit() -> tuple[BaseModel, None]:
                     fresh.fit(snapshot, progress=job._report, cancel=cancel)
                     note_frame_cost(fresh, snapshot)
-                    job._finish(fresh, None)
+                    return fresh, None
+
+                try:
+                    job._finish(_telling_warnings(fit)[0], None)
                 except BaseException as exc:
                     job._finish(None, exc)
 
@@ -788,7 +834,7 @@ class Trainer:
         def run() -> None:
             ordinary_scheduling()
             try:
-                model, pipeline = fit(snapshot, cancel, job._report)
+                model, pipeline = _telling_warnings(lambda: fit(snapshot, cancel, job._report))
                 from ..features import Pipeline
 
                 job.pipeline = Pipeline.from_dict(pipeline)

@@ -18,6 +18,11 @@ from ..utils.frame_budget import note_frame_cost
 from .takes import Label, Take
 
 
+def left_out_note(label: Any) -> str:
+    """The end of the warning that a class was left out of training (the engine looks for
+    it, so as not to say it twice)."""
+    return f"Class {label!r} was left out of training until then."
+
 class ProjectTraining:
     """Dataset derivation and training of :class:`~gesturemap.project.Project` (mixed in)."""
 
@@ -124,8 +129,7 @@ class ProjectTraining:
         if len(why) == len(lengths):
             return set()  # nothing to train on: fit says why
         for label, text in why.items():
-            warnings.warn(f"{text} Class {label!r} was left out of training until then.",
-                          stacklevel=3)
+            warnings.warn(f"{text} {left_out_note(label)}", stacklevel=3)
         return set(why)
 
     def check_take(self, inputs: Any, label: Label, times: Any = None) -> None:

@@ -401,6 +401,16 @@ class FrameQueue:
         return frames, numbers, count
 
 
+def _said(why: tuple[str, tuple[Any, ...]] | None) -> str | None:
+    """A bad packet's reason as its log line says it (None: none)."""
+    if why is None:
+        return None
+    try:
+        return why[0] % why[1]
+    except (TypeError, ValueError):  # a message that does not take its arguments: as it is
+        return why[0]
+
+
 class SourceStats:
     """Health counters of one source, written by its thread and read by anyone.
 
@@ -464,6 +474,7 @@ class SourceStats:
         "_kernel_drops",
         "drops_reader",
         "ignored",
+        "last_bad",
         "last_frame_t",
         "outages",
         "packets_in",
@@ -490,6 +501,10 @@ class SourceStats:
         #: Reads the OS's count of dropped datagrams (set by sources that have one), or None.
         self.drops_reader: Callable[[], int | None] | None = None
         self.ignored = 0
+        #: Why the last bad packet was refused: (log message, its arguments), formatted only
+        #: when read (:meth:`snapshot`), or None. A window shows it beside the count: a
+        #: sensor sending frames of another width is otherwise just "bad 105" there.
+        self.last_bad: tuple[str, tuple[Any, ...]] | None = None
         self.control_messages = 0
         self.errors = 0
         self.reconnects = 0
@@ -598,6 +613,7 @@ class SourceStats:
             "last_frame_t": self.last_frame_t,
             "connected": self.connected,
             "rate_hz": self.rate_hz,
+            "last_bad": _said(self.last_bad),
         }
         clock = self.clock
         if clock is not None:
@@ -814,6 +830,7 @@ class Source:
     def _bad(self, kind: str, message: str, *args: Any) -> None:
         """Count one bad packet and log it at a limited rate (``message`` after the name)."""
         self.stats.bad_packets += 1
+        self.stats.last_bad = (message, (self.name, *args))
         self._log(kind, message, self.name, *args)
 
     # -- the thread ---------------------------------------------------------------------------

@@ -628,6 +628,7 @@ class OSCSource(Source):
         # a packet's own text (its type tags, its address) can be 64 KB: a log line is not
         args = tuple(a if not isinstance(a, str) or len(a) <= _LOGGED_CHARS
                      else f"{a[:_LOGGED_CHARS]}… ({len(a):,} characters)" for a in args)
+        self.stats.last_bad = (message, (self.name, *args))
         self._log(kind, message, self.name, *args)
 
     # -- decoding -----------------------------------------------------------------------------

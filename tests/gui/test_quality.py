@@ -160,3 +160,37 @@ def test_the_why_strip_explains_the_decision_the_monitor_shows(qtbot, tmp_path):
     window.why.text.setText("")
     qtbot.waitUntil(lambda: " over " in window.why.text.text(), timeout=30000)
     assert window.why.text.text().startswith(f"why? {live} over "), (live, window.why.text.text())
+
+
+def test_a_review_of_takes_since_changed_is_not_shown(qtbot, tmp_path):
+    """Takes recorded one after another (each retrains, each asks for a review) while the
+    worker reviews the first two: the review of those two came back and the Quality tab
+    showed it ("circle has one take only: record another", "next take: circle") with three
+    of each recorded, until the next review ended. The worker hands back the latest only."""
+    import numpy as np
+
+    from gesturemap.gui.quality import QualityWorker
+    from gesturemap.gui.quality_jobs import payload
+    from gesturemap.project import Project
+
+    rng = np.random.default_rng(0)
+    project = Project("reviews", model={"kind": "gmm", "params": {"gaussians": 1}},
+                      input_names=["x", "y"])
+    worker = QualityWorker()
+    try:
+        for takes in (1, 3):
+            while len(project.takes) < 2 * takes:
+                for kind in ("circle", "swipe"):
+                    if sum(t.label == kind for t in project.takes) < takes:
+                        project.add_take(gesture_path(kind, 60) + rng.normal(size=(60, 2))
+                                         * 0.01, kind, times=np.arange(60) / 100.0)
+            worker.request_review(payload(project, tag=1))
+        reviews = []
+        qtbot.waitUntil(lambda: reviews.append(worker.poll()[0]) or reviews[-1] is not None,
+                        timeout=120000)
+        shown = reviews[-1]
+        assert "error" not in shown, shown
+        assert sorted(t["label"] for t in shown["takes"]) == ["circle"] * 3 + ["swipe"] * 3
+        assert not worker.busy and worker.poll()[0] is None  # nothing else is coming
+    finally:
+        worker.close()

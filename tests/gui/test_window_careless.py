@@ -233,3 +233,29 @@ def test_a_save_waiting_on_an_engine_process_that_ends_hears_it_at_once():
     owner._tokens, owner._send_bytes = itertools.count(8), None  # nothing may be sent
     EngineProcess.command(owner, "save", "/tmp/nowhere", later, later_errors)
     assert later.is_set() and "not running" in str(later_errors[0])
+
+
+def test_a_take_with_no_frame_is_said_during_a_first_starts_preparation(qtbot, tmp_path):
+    """A machine's first start: the training line shows the kernels' preparation. Space
+    twice with the sensor silent: "not recorded: no frame came…" was replaced by the
+    preparation's progress at the window's next tick, so the musician never read why nothing
+    was recorded. It stays under the progress until the next take."""
+    from gesturemap.live.prepare import PREPARING
+
+    project = default_project()
+    project.sensor = {"transport": "osc", "host": "127.0.0.1", "port": 0}  # the pad is off
+    window = untitled_window(qtbot, tmp_path, project)
+    preparing = (0.1, f"{PREPARING}: 10%")
+    window.engine.trainer.preparing = preparing  # (what the training process reports)
+    qtbot.waitUntil(lambda: window.train_status.text() == preparing[1], timeout=5000)
+    window.start_recording()
+    qtbot.waitUntil(lambda: window.engine.recording, timeout=5000)
+    window.stop_recording()
+    qtbot.waitUntil(lambda: "no frame came" in window.train_status.text(), timeout=10000)
+    for _ in range(3):  # the window's timer, ticking on
+        window.refresh()
+        text = window.train_status.text()
+        assert text.startswith(preparing[1]) and "not recorded: no frame came" in text, text
+    window.engine.trainer.preparing = None  # prepared: the refusal is what is left to say
+    window.refresh()
+    assert window.train_status.text().startswith("not recorded: no frame came")

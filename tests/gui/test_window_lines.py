@@ -80,3 +80,36 @@ def test_a_class_named_at_length_does_not_widen_the_window(qtbot, tmp_path):
         if button.isVisible() and button.text():
             hint = button.sizeHint().width()
             assert button.width() >= min(hint, button.minimumSizeHint().width()), button.text()
+
+
+def test_a_project_opened_with_its_model_says_it_waits_for_the_sensor(qtbot, tmp_path):
+    """A saved project opened, its model running, the sensor not sending yet: the monitor's
+    caption (the stage view's too) said "not running: record a few takes, then train" to a
+    musician with takes and a model; once a frame comes, the model's answer."""
+    import socket
+
+    from tests.stage_helpers import float_msg, free_port
+
+    from .windows import osc_window
+
+    port = free_port()
+    window = osc_window(qtbot, tmp_path / "p", port)
+    qtbot.waitUntil(lambda: window.engine.running and window.engine.model is not None,
+                    timeout=60000)
+    qtbot.waitUntil(lambda: window.monitor.caption.text() != "not running: record a few "
+                    "takes, then train", timeout=5000)
+    assert window.monitor.caption.text() == "running: waiting for the sensor's first frame"
+    assert window.monitor.big.text() == "—"
+    stage = window.show_stage(full_screen=False)  # the same on the stage view
+    qtbot.waitUntil(lambda: stage.monitor.caption.text() == window.monitor.caption.text(),
+                    timeout=5000)
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        qtbot.waitUntil(lambda: sender.sendto(float_msg("/wek/inputs", 1.0, 1.0),
+                                              ("127.0.0.1", port)) and
+                        window.monitor.caption.text().startswith("likelihood"), timeout=30000)
+    finally:
+        sender.close()
+    assert window.monitor.big.text() == "swipe"
+    assert stage.monitor.big.text() == "swipe"
+    assert stage.monitor.caption.text() == window.monitor.caption.text()

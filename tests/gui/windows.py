@@ -13,13 +13,13 @@ from gesturemap.project.default import MOUSE_CHANNELS, default_project
 
 
 def open_window(qtbot, project: Project, folder: Path, engine: str = "process",
-                audio: bool = True) -> MainWindow:
-    """Save ``project`` into ``folder`` and show a window on it (training on a thread; the
-    engine in a process of its own, or ``engine="thread"``; ``audio=False`` as
-    ``gesturemap open --no-audio`` opens it); the window never asks to save when the test
-    closes it."""
+                audio: bool = True, trainer: str = "thread") -> MainWindow:
+    """Save ``project`` into ``folder`` and show a window on it (training on a thread, or in
+    a process of its own as the app trains with ``trainer="process"``; the engine in a
+    process of its own, or ``engine="thread"``; ``audio=False`` as ``gesturemap open
+    --no-audio`` opens it); the window never asks to save when the test closes it."""
     project.save(folder)
-    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread",
+    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer=trainer,
                         engine=engine, audio=audio)
     qtbot.addWidget(window)
     window._ask_save = lambda: "discard"  # no modal question when the test ends
@@ -87,3 +87,19 @@ def graded_window(qtbot, folder: Path, rx, port: int, **outputs) -> tuple[MainWi
     window._ask_save = lambda: "discard"
     window.show()
     return window, project.trained
+
+
+def osc_window(qtbot, folder: Path, port: int) -> MainWindow:
+    """A window (its engine in a process of its own, no synth) on a trained GMM project of
+    two classes, circle and swipe, of two takes each (x, y at 100 Hz), its sensor an OSC
+    one on loopback ``port`` (``/wek/inputs``)."""
+    rng = np.random.default_rng(0)
+    project = Project("osc", model={"kind": "gmm", "params": {"gaussians": 1}},
+                      input_names=["x", "y"])
+    for label in ("circle", "swipe"):
+        for _ in range(2):
+            project.add_take(rng.normal(size=(30, 2)) + (label == "swipe"), label,
+                             times=np.arange(30) / 100.0)
+    project.train()
+    project.sensor = {"transport": "osc", "host": "127.0.0.1", "port": port}
+    return open_window(qtbot, project, folder, audio=False)
