@@ -784,6 +784,7 @@ class WindowRehearsal:
             self.rehearsal.show_second_busy(int(now - self._second_since),
                                             self._second_step())
         spotting = self._spotting_settings()
+        self._follow_apply(spotting)
         if spotting is not None:  # the Model tab sends its settings whole: with these in
             self.model_panel.spotting.follow_stored(spotting)  # type: ignore[attr-defined]
         costs = (spotting or {}).get("costs") or None
@@ -792,6 +793,17 @@ class WindowRehearsal:
             return  # the engine has not applied them yet: the boxes keep what was typed
         self._costs_sent = None
         self.rehearsal.show_costs(self._gestures() if spotting is not None else [], costs)
+
+    def _follow_apply(self, spotting: dict[str, Any] | None) -> None:
+        """Apply is there while it would change something: an audit shown whose thresholds
+        and costs the project does not hold yet (once applied, a second press only stacked
+        an undo step that changed nothing; a project that spots nothing cannot take them)."""
+        from ..evaluation.audit import values_to_store
+
+        result = self.rehearsal.result
+        new = None if result is None or spotting is None else values_to_store(result, spotting)
+        held = {key: (spotting or {}).get(key) or None for key in ("thresholds", "costs")}
+        self.rehearsal.apply_button.setEnabled(new is not None and new != held)
 
     # -- what is written: only what the performer asks for ------------------------------------
     def apply_audit(self) -> None:

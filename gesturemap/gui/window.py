@@ -391,12 +391,14 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         return True
 
     def _fill_scenes(self) -> None:
-        """The Scenes menu, as the menu opens: one entry per scene, the current one checked."""
+        """The Scenes menu, as the menu opens: one entry per scene, the one playing checked."""
         menu = self.scenes_menu
         menu.clear()
         names = self.scene_names()
         stats = self.engine.stats() if self.engine is not None else {}
-        current = (stats.get("scenes") or {}).get("current")
+        # the scene whose model plays, not the last recalled: a model trained since is the
+        # project's own mapping, and no scene plays
+        current = (stats.get("scenes") or {}).get("playing")
         for index, name in enumerate(names):
             action = menu.addAction(f"&{index + 1}  {name}" if index < 9 else name)
             action.setCheckable(True)

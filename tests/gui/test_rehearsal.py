@@ -120,6 +120,8 @@ def test_audit_in_the_window_apply_undo_and_costs(qtbot, tmp_path):
                     timeout=10000)
     qtbot.waitUntil(lambda: Project.load(folder).model["spotting"].get("thresholds")
                     == expected.thresholds, timeout=10000)
+    # applied: a second press would change nothing, so there is none
+    qtbot.waitUntil(lambda: not panel.apply_button.isEnabled(), timeout=5000)
     # the Model tab keeps them in the settings it sends
     qtbot.waitUntil(lambda: "thresholds" in window.model_panel.spotting.spotting(),
                     timeout=5000)
@@ -130,6 +132,7 @@ def test_audit_in_the_window_apply_undo_and_costs(qtbot, tmp_path):
                     timeout=10000)
     qtbot.waitUntil(lambda: "thresholds" not in window.model_panel.spotting.spotting(),
                     timeout=5000)
+    qtbot.waitUntil(panel.apply_button.isEnabled, timeout=5000)  # taken back: to apply again
 
     # a costly false explosion, typed in the window: stored, and the next audit follows it
     box = panel.findChild(type(panel.budget), "cost.explosion.false")

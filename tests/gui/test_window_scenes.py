@@ -15,7 +15,8 @@ def _current(window: MainWindow) -> str | None:
     return (window.engine.stats().get("scenes") or {}).get("current")
 
 
-def test_keys_and_menu_recall_scenes(qtbot, tmp_path):
+def _open(qtbot, tmp_path) -> MainWindow:  # noqa: ANN001
+    """The window on the two-scene project, its scenes known to its engine."""
     folder = project_with_scenes(tmp_path / "piece")
     window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread")
     qtbot.addWidget(window)
@@ -23,6 +24,11 @@ def test_keys_and_menu_recall_scenes(qtbot, tmp_path):
     window.show()
     qtbot.waitExposed(window)
     qtbot.waitUntil(lambda: window.scene_names() == ["plain", "swapped"], timeout=60000)
+    return window
+
+
+def test_keys_and_menu_recall_scenes(qtbot, tmp_path):
+    window = _open(qtbot, tmp_path)
     # a window's shortcuts answer in the active window (a busy machine may not have made it so)
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=10000)
@@ -48,3 +54,20 @@ def test_keys_and_menu_recall_scenes(qtbot, tmp_path):
     assert window.engine.stats()["scenes"]["recalls"] == recalls
     assert window.engine.stats()["scenes"]["unknown"] == 0
     assert "no scene" in window.statusBar().currentMessage()
+
+
+def test_the_menu_checks_no_scene_once_a_training_replaced_its_model(qtbot, tmp_path):
+    # a model trained while a scene plays is the project's own mapping from then on: the
+    # menu must not go on ticking the scene, as if its model still played
+    window = _open(qtbot, tmp_path)
+    assert window.recall_scene("swapped")
+
+    def checked() -> list[bool]:
+        window._fill_scenes()
+        return [a.isChecked() for a in window.scenes_menu.actions() if a.isCheckable()]
+
+    qtbot.waitUntil(lambda: checked() == [False, True], timeout=30000)
+    window.engine.command("train")
+    qtbot.waitUntil(lambda: (window.engine.stats()["scenes"]["playing"] is None), timeout=60000)
+    assert window.engine.stats()["scenes"]["current"] == "swapped"  # recalled last, not playing
+    assert checked() == [False, False]
