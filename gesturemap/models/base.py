@@ -202,6 +202,30 @@ class ClassData:
         return np.hstack([self.inputs, self.outputs])
 
 
+#: What to give instead of an object that is not a model, by its type's name.
+_INSTEAD_OF_MODEL = {
+    "Project": "a project's trained model is project.trained (None until it is trained)",
+    "Spotter": "pass the model it spots with, spotter.model",
+    "str": "a model kind names no model: give one, e.g. gm.HHMM() (trained: "
+           ".fit(dataset)), or gm.load(path)",
+}
+
+
+def check_model(call: str, model: Any) -> None:
+    """Refuse what is not a gesturemap model with what to give instead: a project, a class,
+    a kind name or a spotter otherwise ends in "'Project' object has no attribute
+    '_check_fitted'" or "missing 1 required positional argument: 'self'"."""
+    if isinstance(model, type):
+        raise TypeError(f"{call}: got the class {model.__name__} itself, not a model: give "
+                        f"one, e.g. gm.{model.__name__}() (trained: .fit(dataset))")
+    if isinstance(model, BaseModel):
+        return
+    name = type(model).__name__
+    instead = _INSTEAD_OF_MODEL.get(name, "give one, e.g. gm.HHMM() (trained: "
+                                          ".fit(dataset)), or gm.load(path)")
+    raise TypeError(f"{call}: got a {name}, not a gesturemap model: {instead}")
+
+
 def split_dataset(dataset: Any) -> tuple[list[ClassData], int, int]:
     """Group a :class:`gesturemap.Dataset` by sorted label; check it can be trained on.
 
@@ -818,6 +842,12 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
                 params.setdefault(key, value)
             elif isinstance(params.setdefault(group, {}), dict):  # JSON: a dict of fields
                 params[group].setdefault(field, value)
+        unknown = sorted(set(params) - set(cls._param_names()), key=str)
+        if unknown:  # a newer gesturemap's setting: said as such, not as a TypeError's text
+            raise FormatError(
+                f"{cls.__name__} has no parameter {', '.join(map(repr, unknown))}: the model "
+                "was saved by a newer gesturemap (upgrade gesturemap to open it) or the file "
+                "was edited by hand.")
         model = cls(**params)
         # The same checks as fit: a saved file is user input (gaussians=-1, "3", None...).
         model.check_params()
