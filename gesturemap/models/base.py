@@ -573,10 +573,22 @@ class BaseModel:
         self._check_fitted()
         return self._sequence_loglik(self._check_sequence(sequence))
 
+    def _sequence_list(self, sequences: Any) -> Any:
+        """``sequences`` as given to ``predict``, refused when it is one (T, D_in) array: its
+        rows would be taken for sequences, which a model of one input reads as T gestures of
+        one frame each (T labels back, silently), and any other as "shape (D,)"."""
+        d = frame_dim(self)
+        if isinstance(sequences, np.ndarray) and sequences.ndim == 2 and sequences.shape[1] == d:
+            raise GesturemapError(
+                f"predict takes a list of (T, {d}) sequences and returns a label for each; it "
+                f"got one {sequences.shape} array: give [sequence] (or a list of several).")
+        return sequences
+
     def predict(self, sequences: Sequence[Any]) -> list[Any]:
         """The likeliest label of each whole (T, D_in) sequence (by batch log-likelihood)."""
         self._check_fitted()
-        return [self.labels_[int(np.argmax(self.log_likelihood(s)))] for s in sequences]
+        return [self.labels_[int(np.argmax(self.log_likelihood(s)))]
+                for s in self._sequence_list(sequences)]
 
     # -- saving ----------------------------------------------------------------------------
     def _state_arrays(self) -> dict[str, np.ndarray]:  # pragma: no cover - overridden
@@ -857,6 +869,9 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
         model.labels_ = labels
         model.input_dim_, model.output_dim_ = saved_dims(meta)
         model.training_info_ = meta.get("training", {})
+        selection = model.training_info_.get("selection")
+        if isinstance(selection, dict):  # gm.auto's record, saved with the model, comes back
+            model.selection_ = selection
         _restore_kept_channels(model, meta)
         model._set_state_arrays(meta, arrays)
     except FormatError:

@@ -60,3 +60,27 @@ def test_explain_spot_audit_review_say_what_is_not_a_model(tmp_path):
             with pytest.raises(TypeError, match=re.escape(call) + ": got " + said):
                 run(thing)
     assert gm.spot(gm.Spotter(model), x) == gm.spot(model, x)  # still spots
+
+
+@pytest.mark.parametrize("kind", ["GMM", "HHMM", "DTW", "KNN", "GVF", "featured"])
+def test_predict_of_one_array_asks_for_a_list(kind):
+    """predict takes a list of sequences; given one (T, 1) array, a model of one input took
+    its T rows for T gestures of one frame each and gave T labels back, silently (and a
+    model of more inputs said "sequence has shape (3,)"). Now both say to give [sequence]."""
+    from gesturemap.models.featured import Featured
+    from gesturemap.models.hhmm import HHMM
+
+    rng = np.random.default_rng(2)
+    for width in (1, 3):
+        ds = gm.Dataset()
+        for k in range(6):
+            ds.add(rng.normal(size=(30, width)) + 3 * (k % 2), label="ab"[k % 2])
+        model = (Featured.of(HHMM(states=3), deltas=True) if kind == "featured"
+                 else getattr(gm, kind)()).fit(ds)
+        x = ds[1].inputs
+        with pytest.raises(GesturemapError, match=re.escape(
+                f"predict takes a list of (T, {width}) sequences and returns a label for "
+                f"each; it got one (30, {width}) array: give [sequence]")):
+            model.predict(x)
+        assert model.predict([x]) == ["b"]
+        assert model.predict(np.stack([x, x])) == ["b", "b"]  # several of one length
