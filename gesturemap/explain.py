@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from .errors import GesturemapError
+from .models.base import check_model
 from .utils.shapley import shapley_values
 
 __all__ = ["Explanation", "Neighbour", "explain", "margin_words"]
@@ -192,6 +193,7 @@ def explain(model: Any, sequence: Any, *, dataset: Any = None,
     if against not in AGAINST:
         raise GesturemapError(f"against={against!r}: expected one of "
                               f"{', '.join(map(repr, AGAINST))}.")
+    check_model("explain(model, sequence)", model)
     model._check_fitted()
     x = model._check_sequence(sequence)  # the channels the model sees
     full = np.asarray(sequence, dtype=np.float64)

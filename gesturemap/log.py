@@ -696,10 +696,37 @@ def _csv_field(text: str) -> str:
 # ---- reading -------------------------------------------------------------------------------------
 
 
+def _subfolders(folder: Path) -> list[Path]:
+    """The folders inside ``folder`` that can be looked into (none if it cannot be listed)."""
+    found = []
+    try:
+        for p in folder.iterdir():
+            try:
+                if p.is_dir() and os.access(p, os.R_OK | os.X_OK):
+                    found.append(p)
+            except OSError:
+                continue
+    except OSError:
+        return []
+    return found
+
+
 def _read_session(folder: Path) -> dict[str, Any]:
     if not folder.is_dir():
         raise FormatError(not_a_folder(folder, "a session log"))
     path = folder / SESSION_FILE
+    if not path.exists():
+        # a folder of sessions (one a day, one a performer) given instead of one of them
+        inside = sorted(p.name for p in _subfolders(folder) if (p / SESSION_FILE).is_file())
+        if inside:
+            shown = ", ".join(inside[:5]) + (f" and {len(inside) - 5} more"
+                                             if len(inside) > 5 else "")
+            raise FormatError(f"{folder} is not a session log; it holds {len(inside)} "
+                              f"session log(s): {shown}; give one of them, e.g. "
+                              f"{folder / inside[0]}")
+        if (folder / "project.json").is_file():
+            raise FormatError(f"{folder} is a project, not a session log: give the folder "
+                              "that `gesturemap run --log` wrote")
     document = read_json(path, format=FORMAT, max_version=VERSION)
     streams = document.get("streams")
     files = document.get("files")

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .errors import GesturemapError
+from .models.base import check_model
 
 __all__ = ["ReviewSummary", "Reviews", "TakeReview", "review_takes"]
 
@@ -112,10 +113,11 @@ def check_order(call: str, *, dataset: Any, model: Any) -> None:
     """Refuse a model and a dataset given the other way round, naming the order: reviewing
     takes names the dataset first, suggesting a take the model first, and a swap otherwise
     ends in "'GMM' object is not iterable"."""
-    if hasattr(dataset, "fit") or not hasattr(model, "fit"):
+    if hasattr(dataset, "fit"):
         raise TypeError(f"{call}: got a {type(dataset).__name__} as the dataset and a "
                         f"{type(model).__name__} as the model; are they swapped? Give the "
                         "takes as a gm.Dataset (or a project's takes) and a gesturemap model")
+    check_model(call, model)
     if isinstance(dataset, (list, tuple)):  # arrays without labels end in "no attribute 'label'"
         bad = next((r for r in dataset if not (hasattr(r, "label") and hasattr(r, "inputs"))),
                    None)

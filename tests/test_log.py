@@ -258,6 +258,28 @@ def test_damaged_logs_raise_format_errors(tmp_path: Path) -> None:
         read_log(tmp_path / "s")
 
 
+def test_a_folder_of_sessions_or_a_project_is_named_as_such(tmp_path: Path) -> None:
+    """A folder holding two sessions' logs (one a day), or the project folder, given instead
+    of a session's log said only "session.json does not exist"; now it names the logs inside
+    to give, or says that it is a project."""
+    for name in ("monday", "tuesday"):
+        with SessionLog(tmp_path / "sessions" / name, {"input": ["x"]}, t0=0.0) as log:
+            log.write("input", 0.0, [1.0])
+    (tmp_path / "sessions" / "notes").mkdir()
+    with pytest.raises(FormatError, match="sessions is not a session log; it holds 2 session "
+                                          "log\\(s\\): monday, tuesday; give one of them, e.g. "
+                                          ".*sessions/monday"):
+        read_log(tmp_path / "sessions")
+    assert read_log(tmp_path / "sessions" / "monday")["input"][1].tolist() == [[1.0]]
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "project.json").write_text("{}")
+    with pytest.raises(FormatError, match="project is a project, not a session log"):
+        read_log(tmp_path / "project")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FormatError, match="session.json does not exist"):
+        read_log(tmp_path / "empty")
+
+
 @pytest.mark.parametrize(
     ("streams", "message"),
     [

@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
+from ..models.base import check_model
 from ..models.spotting.core import (
     DEFAULT_THRESHOLD,
     Event,
@@ -698,6 +699,7 @@ def audit(model: Any, rehearsal: Any, budget: float = 0.1, costs: dict[str, Any]
     -------
     :class:`Audit`
     """
+    check_model("audit(model, rehearsal)", model)
     settings = _settings(spotting)
     xs, labs = _recordings(rehearsal, labels)
     replay = _Replay(model, settings, xs, labs, takes, _check_rate(rate_hz), groups)

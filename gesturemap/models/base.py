@@ -202,6 +202,30 @@ class ClassData:
         return np.hstack([self.inputs, self.outputs])
 
 
+#: What to give instead of an object that is not a model, by its type's name.
+_INSTEAD_OF_MODEL = {
+    "Project": "a project's trained model is project.trained (None until it is trained)",
+    "Spotter": "pass the model it spots with, spotter.model",
+    "str": "a model kind names no model: give one, e.g. gm.HHMM() (trained: "
+           ".fit(dataset)), or gm.load(path)",
+}
+
+
+def check_model(call: str, model: Any) -> None:
+    """Refuse what is not a gesturemap model with what to give instead: a project, a class,
+    a kind name or a spotter otherwise ends in "'Project' object has no attribute
+    '_check_fitted'" or "missing 1 required positional argument: 'self'"."""
+    if isinstance(model, type):
+        raise TypeError(f"{call}: got the class {model.__name__} itself, not a model: give "
+                        f"one, e.g. gm.{model.__name__}() (trained: .fit(dataset))")
+    if isinstance(model, BaseModel):
+        return
+    name = type(model).__name__
+    instead = _INSTEAD_OF_MODEL.get(name, "give one, e.g. gm.HHMM() (trained: "
+                                          ".fit(dataset)), or gm.load(path)")
+    raise TypeError(f"{call}: got a {name}, not a gesturemap model: {instead}")
+
+
 def split_dataset(dataset: Any) -> tuple[list[ClassData], int, int]:
     """Group a :class:`gesturemap.Dataset` by sorted label; check it can be trained on.
 
@@ -549,10 +573,22 @@ class BaseModel:
         self._check_fitted()
         return self._sequence_loglik(self._check_sequence(sequence))
 
+    def _sequence_list(self, sequences: Any) -> Any:
+        """``sequences`` as given to ``predict``, refused when it is one (T, D_in) array: its
+        rows would be taken for sequences, which a model of one input reads as T gestures of
+        one frame each (T labels back, silently), and any other as "shape (D,)"."""
+        d = frame_dim(self)
+        if isinstance(sequences, np.ndarray) and sequences.ndim == 2 and sequences.shape[1] == d:
+            raise GesturemapError(
+                f"predict takes a list of (T, {d}) sequences and returns a label for each; it "
+                f"got one {sequences.shape} array: give [sequence] (or a list of several).")
+        return sequences
+
     def predict(self, sequences: Sequence[Any]) -> list[Any]:
         """The likeliest label of each whole (T, D_in) sequence (by batch log-likelihood)."""
         self._check_fitted()
-        return [self.labels_[int(np.argmax(self.log_likelihood(s)))] for s in sequences]
+        return [self.labels_[int(np.argmax(self.log_likelihood(s)))]
+                for s in self._sequence_list(sequences)]
 
     # -- saving ----------------------------------------------------------------------------
     def _state_arrays(self) -> dict[str, np.ndarray]:  # pragma: no cover - overridden
@@ -818,6 +854,12 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
                 params.setdefault(key, value)
             elif isinstance(params.setdefault(group, {}), dict):  # JSON: a dict of fields
                 params[group].setdefault(field, value)
+        unknown = sorted(set(params) - set(cls._param_names()), key=str)
+        if unknown:  # a newer gesturemap's setting: said as such, not as a TypeError's text
+            raise FormatError(
+                f"{cls.__name__} has no parameter {', '.join(map(repr, unknown))}: the model "
+                "was saved by a newer gesturemap (upgrade gesturemap to open it) or the file "
+                "was edited by hand.")
         model = cls(**params)
         # The same checks as fit: a saved file is user input (gaussians=-1, "3", None...).
         model.check_params()
@@ -827,6 +869,9 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
         model.labels_ = labels
         model.input_dim_, model.output_dim_ = saved_dims(meta)
         model.training_info_ = meta.get("training", {})
+        selection = model.training_info_.get("selection")
+        if isinstance(selection, dict):  # gm.auto's record, saved with the model, comes back
+            model.selection_ = selection
         _restore_kept_channels(model, meta)
         model._set_state_arrays(meta, arrays)
     except FormatError:

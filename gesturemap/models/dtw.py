@@ -461,7 +461,7 @@ class DTW(BaseModel):
     def predict(self, sequences: Any) -> list[Any]:
         """The label of the nearest template (1-NN, whole-sequence DTW) of each sequence."""
         self._check_fitted()
-        checked = [self._check_sequence(s) for s in sequences]
+        checked = [self._check_sequence(s) for s in self._sequence_list(sequences)]
 
         stop = threading.Event()
 

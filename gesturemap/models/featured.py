@@ -136,7 +136,7 @@ class Featured(BaseModel):
         """The inner model's decision on each sequence's features (its own ``predict``)."""
         self._check_fitted()
         return self.inner_.predict([self._transform(self._check_sequence(s))
-                                    for s in sequences])
+                                    for s in self._sequence_list(sequences)])
 
     def stream(self) -> FeaturedStream:
         self._check_fitted()

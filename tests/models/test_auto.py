@@ -191,6 +191,15 @@ def test_selection_is_saved_with_the_model(picked, tmp_path):
     assert gm.models.selection_of(loaded) == json.loads(json.dumps(model.selection_))
 
 
+def test_a_loaded_model_has_its_selection_back(picked, tmp_path):
+    """The models guide says model.selection_ is saved with the model; gm.load gave a model
+    without it (AttributeError), the record only in training_info_["selection"]."""
+    _, model = picked
+    loaded = gm.load(model.save(tmp_path / "m"))
+    assert loaded.selection_ == json.loads(json.dumps(model.selection_))
+    assert loaded.selection_["chosen_name"] == model.selection_["chosen_name"]
+
+
 def test_bad_budget_is_refused(ref):
     with pytest.raises(gm.GesturemapError, match="budget_s"):
         gm.auto(small_dataset(ref, False), budget_s=0)

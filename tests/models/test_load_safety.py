@@ -61,6 +61,20 @@ def test_load_checks_parameters_like_fit(saved_gmm: Path, value) -> None:
         gm.load(saved_gmm)
 
 
+def test_a_setting_this_version_does_not_know_says_a_newer_gesturemap_saved_it(
+        saved_gmm: Path) -> None:
+    """A model saved by a newer gesturemap with a setting this one lacks was "damaged or
+    inconsistent (GMM.__init__() got an unexpected keyword argument ...)"; now the file names
+    the setting and says it was saved by a newer gesturemap (or edited by hand)."""
+    meta = json.loads(saved_gmm.read_text())
+    meta["params"]["new_setting"] = 1
+    saved_gmm.write_text(json.dumps(meta))
+    with pytest.raises(FormatError, match=r"m\.json: GMM has no parameter 'new_setting': the "
+                                          "model was saved by a newer gesturemap") as caught:
+        gm.load(saved_gmm)
+    assert "__init__" not in str(caught.value)
+
+
 def test_load_checks_class_params(saved_gmm: Path) -> None:
     meta = json.loads(saved_gmm.read_text())
     meta["params"]["class_params"] = [["a", {"no_such_parameter": 1}]]

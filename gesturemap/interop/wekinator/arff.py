@@ -620,10 +620,12 @@ def takes_from_arff(
         labels: list[Any] = [int(v) if as_int else v for v in labels_raw]
         if as_int and data.class_names:
             # the names gesturemap's export gave its class numbers; a number without one is
-            # kept as text, as a project's classes are all names or all numbers
+            # kept as text, as a project's classes are all names or all numbers, and keeps its
+            # number too: a class "1" the export wrote as 1 is sent as 1 again, not as a new
+            # class after the named ones
             labels = [data.class_names.get(str(n), str(n)) for n in labels]
-            numbering = {data.class_names[str(n)]: n for n in sorted(set(map(int, labels_raw)))
-                         if str(n) in data.class_names}
+            numbering = {data.class_names.get(str(n), str(n)): n
+                         for n in sorted(set(map(int, labels_raw)))}
     else:
         labels = ["take"] * count  # what the engine names a take with output values
 

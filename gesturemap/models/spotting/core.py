@@ -57,6 +57,7 @@ from ..base import (
     check_choice,
     check_float,
     check_int,
+    check_model,
     frame_dim,
 )
 from ..gmm import DeltaFrames
@@ -249,6 +250,7 @@ class Spotter:
                  costs: dict | None = None, detector: Any = FROM_MODEL,
                  threshold: float | None = None,
                  min_stays: dict[Any, float] | None = None) -> None:
+        check_model("Spotter(model)", model)
         model._check_fitted()
         self.model = model
         for old, given in (("threshold", threshold), ("min_stays", min_stays)):
@@ -1093,6 +1095,8 @@ def spot(model: Any, sequence: Any, **settings: Any) -> list[Event]:
     ``model`` is a fitted HHMM, GMM or DTW (or a :class:`Spotter`); ``settings`` are
     :class:`Spotter`'s. Returns a list of :class:`Event` in emission order.
     """
+    if not isinstance(model, Spotter):
+        check_model("spot(model, sequence)", model)
     spotter = model if isinstance(model, Spotter) and not settings else Spotter(
         model.model if isinstance(model, Spotter) else model, **settings)
     return spotter.spot(sequence)

@@ -393,6 +393,26 @@ def test_named_classes_come_back_from_gesturemaps_own_export(tmp_path):
     assert not (tmp_path / "p2").exists()
 
 
+def test_text_classes_that_look_like_numbers_keep_their_numbers(tmp_path):
+    """A project of classes "1", "2" and "b" sends them as 1, 2, 3; its export names only
+    3 (the others are written as themselves), and the import kept "1" and "2" as text but
+    numbered them after the named class: 4 and 5, so a patch listening for class 1 heard
+    another number after the round trip. Now they keep 1 and 2."""
+    rng = np.random.default_rng(7)
+    project = gm.Project("digits", model="knn", input_names=["x", "y"])
+    for k, name in enumerate(["1", "2", "b"] * 2):
+        project.add_take(rng.normal(size=(5, 2)) + k % 3, name)
+    project.save(tmp_path / "proj")
+    out = gesturemap_cli("export", "proj", "--arff", "out.arff", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    out = gesturemap_cli("import", "out.arff", "--project", "back", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    back = gm.Project.load(tmp_path / "back")
+    assert [t.label for t in back.takes] == [t.label for t in project.takes]
+    assert arff_class_numbers_of(back) == arff_class_numbers_of(project) == \
+        {"1": 1, "2": 2, "b": 3}
+
+
 def arff_class_numbers_of(project):
     from gesturemap.interop.wekinator.examples import arff_class_numbers
 
