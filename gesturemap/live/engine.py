@@ -49,7 +49,7 @@ from ..utils.faults import RateLimitedLog, raise_mode
 from ..utils.scheduling import priorities_now, realtime_allowed, realtime_wanted, schedule_threads
 from .compiled import pack
 from .edits import TakeEdits
-from .frame_path import FramePath, model_stream
+from .frame_path import FramePath, load_output_check, model_stream
 from .health import Health, Percentiles
 from .notices import Notices
 from .prepare import preparation_message
@@ -409,6 +409,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                 # some 0.4 s, which held that frame and every packet behind it; their stamps,
                 # taken when the source reads them, were late by as much in the session log)
                 all_below(np.empty(0), 1.0)
+            load_output_check()  # a regression's first frame: not loaded there either
             from .trainer import Trainer
 
             # With real-time scheduling the frame path preempts training wherever it runs, so
