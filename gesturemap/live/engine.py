@@ -51,6 +51,7 @@ from .compiled import pack
 from .edits import TakeEdits
 from .frame_path import FramePath, load_output_check, model_stream
 from .health import Health, Percentiles
+from .last_gesture import GESTURE_FRAMES, LastGesture
 from .notices import Notices
 from .prepare import preparation_message
 from .recording import Recording
@@ -98,10 +99,6 @@ OWN_ADDRESSES = frozenset(a for a in DEFAULT_ADDRESSES.values()
 
 #: How often the engine thread publishes an :class:`EngineSnapshot` (per second).
 SNAPSHOT_HZ = 30.0
-
-#: Frames of the last gesture kept for a correction (about 80 s at 100 frames/s).
-GESTURE_FRAMES = 8192
-
 
 #: OSC address that resets the model streams (a gesture starts).
 RESET_ADDRESS = "/gesturemap/reset"
@@ -318,8 +315,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         self._take_label: Any = None
         self._take_t0 = 0.0
         # the frames since the last reset or take: what "that was X" relabels (bounded)
-        self._gesture: deque[Any] = deque(maxlen=GESTURE_FRAMES)
-        self._gesture_t: deque[float] = deque(maxlen=GESTURE_FRAMES)
+        self._gesture = LastGesture(GESTURE_FRAMES)
         self._init_corrections(), self._init_notices()
         self._init_rehearsals(), self._restore_switches(), self._init_saving()
         self._train_job: Any = None
@@ -1331,8 +1327,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
               feats: Any) -> None:
         """The frame kept (gesture, take, log, onset), then, unless ``lean`` sent them, its
         feature frames through the stream and their replies; the timing counters."""
-        self._gesture.append(values)
-        self._gesture_t.append(t_in)
+        self._gesture.append(values, t_in)
         if self.recording and not self.recording_off:
             self._record(values, t_in)
         if self._rehearsal_armed:
