@@ -7,7 +7,10 @@ three flat buffers and rebinds the stream to views of them, so the stream's own 
 (``reset``, ``current``, ``views``) keep working on the same memory, and encodes the reply
 templates of every class once (the bytes :meth:`gesturemap.outputs.osc.OSCOutput.send` would
 send). It returns None for whatever the compiled path does not cover; the engine then keeps
-its ordinary path. Nothing here runs on the frame path but :meth:`CompiledWire.step`.
+its ordinary path. Only :meth:`CompiledWire.step` runs for a frame; :meth:`CompiledWire.build`
+runs between two frames, as a stream is installed, and :func:`pack`, the costly part of it
+(every array of the stream copied into the buffers), runs where a stream is made ahead, off
+the frame path, so that installing it only encodes the reply templates.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from ..models.compiled_path import GMM, HHMM, wire_step
 from ..models.gmm import DeltaFrames
 from ..sources.osc import has_wildcards
 
-__all__ = ["CompiledWire", "warm"]
+__all__ = ["CompiledWire", "Packing", "pack", "warm"]
 
 #: the longest datagram received (the OSC source's)
 MAX_DATAGRAM = 65536
@@ -72,31 +75,81 @@ def _packed(items: list[Any]) -> tuple[list[np.ndarray], np.ndarray, dict[int, n
     return bufs, lay, views
 
 
+class Packing:
+    """A lean HHMM or GMM stream's arrays packed into the compiled call's three flat buffers,
+    with the layout table and the call's scratch arrays (made once per stream, by
+    :func:`pack`)."""
+
+    __slots__ = ("bufs", "lay", "deltas", "x", "out", "res")
+
+    def __init__(self, bufs: list[np.ndarray], lay: np.ndarray, deltas: bool, dim: int) -> None:
+        self.bufs, self.lay, self.deltas = bufs, lay, bool(deltas)
+        #: the decoded frame (overwritten by every call)
+        self.x = np.zeros(dim)
+        #: the reply datagrams' bytes, and (label index, end of the first, end of the second)
+        self.out = np.zeros(MAX_DATAGRAM, dtype=np.uint8)
+        self.res = np.zeros(3, dtype=np.int64)
+
+
+def _stream_kind(stream: Any) -> int | None:
+    from ..models.gmm import GMMStream
+    from ..models.hhmm import HHMMStream
+
+    return {HHMMStream: HHMM, GMMStream: GMM}.get(type(stream))
+
+
+def pack(stream: Any) -> Packing | None:
+    """Pack ``stream``'s arrays for the compiled path (once: a stream packed already keeps its
+    packing), rebinding the stream to views of the buffers; None for a stream the compiled
+    path does not cover (not a lean HHMM or GMM classifier, no classes, another byte order).
+
+    Call it where a stream is made ahead, off the frame path (a scene's ready streams, a
+    retrained model's stream): packing allocates and copies every array of the stream, work
+    that would otherwise fall on the frame that installs it. A stream in use must not be
+    packed from another thread (its arrays move)."""
+    packing = getattr(stream, "_packing", None)
+    if packing is not None:
+        return packing
+    if _stream_kind(stream) is None or not stream.lean or sys.byteorder != "little":
+        return None
+    lik, _progress = stream.views()
+    if not len(lik) or not len(stream.labels):
+        return None
+    frames = stream._frames
+    items = list(stream._args._asdict().values())
+    if frames.enabled:
+        items += [frames.frame, frames._prev, frames._pos,
+                  np.array([frames._first], dtype=np.int64)]
+    bufs, lay, views = _packed(items)
+    if frames.enabled:
+        stream._frames = _PackedDeltas(frames, views[id(frames.frame)],
+                                       views[id(frames._prev)], views[id(frames._pos)],
+                                       bufs[1], int(lay[-1, 0]))
+    _rebind(stream, views)
+    stream._packing = packing = Packing(bufs, lay, frames.enabled, stream._din)
+    return packing
+
+
 class CompiledWire:
     """One lean HHMM or GMM stream's compiled frame path (built by :meth:`build`)."""
 
-    def __init__(self, stream: Any, output: Any, address: str, dim: int,
-                 bufs: list[np.ndarray], lay: np.ndarray, tpl: np.ndarray,
-                 toff: np.ndarray, lik_at: np.ndarray, prog_at: np.ndarray,
-                 deltas: bool, kind: int) -> None:
+    def __init__(self, stream: Any, output: Any, address: str, dim: int, packing: Packing,
+                 tpl: np.ndarray, toff: np.ndarray, lik_at: np.ndarray, prog_at: np.ndarray,
+                 kind: int) -> None:
         self.stream = stream
         self.output = output
         self.dim = dim
         self.addr = np.frombuffer(address.encode("ascii") + b"\0", dtype=np.uint8).copy()
-        self.fb, self.ib, self.bb = bufs
-        self.lay = lay
-        self.deltas = bool(deltas)
+        self.fb, self.ib, self.bb = packing.bufs
+        self.lay = packing.lay
+        self.deltas = packing.deltas
         self.kind = kind
         self.tpl = tpl
         self.toff = toff
         self.lik_at = lik_at
         self.prog_at = prog_at
         self.reject = float(output.settings.reject_below)
-        #: the decoded frame (overwritten by every call)
-        self.x = np.zeros(dim)
-        #: the reply datagrams' bytes, and (label index, end of the first, end of the second)
-        self.out = np.zeros(MAX_DATAGRAM, dtype=np.uint8)
-        self.res = np.zeros(3, dtype=np.int64)
+        self.x, self.out, self.res = packing.x, packing.out, packing.res
         self.sent = memoryview(self.out)
 
     @classmethod
@@ -104,31 +157,18 @@ class CompiledWire:
               class_numbers: Any) -> CompiledWire | None:
         """The compiled path for ``stream`` answering ``address`` datagrams of ``dim`` values
         through ``output``; None when it does not apply (not a lean HHMM or GMM classifier, no
-        class templates, another byte order). Rebinds the stream to the packed arrays."""
-        from ..models.gmm import GMMStream
-        from ..models.hhmm import HHMMStream
-
-        kind = {HHMMStream: HHMM, GMMStream: GMM}.get(type(stream))
+        class templates, another byte order). Packs the stream (:func:`pack`) unless it was
+        packed ahead; then only the reply templates are encoded here."""
+        kind = _stream_kind(stream)
         if (kind is None or not stream.lean
                 or dim is None or stream._din != dim or not output._fast
-                or not address.isascii() or has_wildcards(address) or sys.byteorder != "little"):
+                or not address.isascii() or has_wildcards(address)):
+            return None
+        packing = pack(stream)
+        if packing is None:
             return None
         lik, progress = stream.views()
         n = len(lik)
-        if not n or not len(stream.labels):
-            return None
-        frames = stream._frames
-        items = list(stream._args._asdict().values())
-        if frames.enabled:
-            items += [frames.frame, frames._prev, frames._pos,
-                      np.array([frames._first], dtype=np.int64)]
-        bufs, lay, views = _packed(items)
-        if frames.enabled:
-            stream._frames = _PackedDeltas(frames, views[id(frames.frame)],
-                                           views[id(frames._prev)], views[id(frames._pos)],
-                                           bufs[1], int(lay[-1, 0]))
-        _rebind(stream, views)
-        lik, progress = stream.views()
         parts, toff, at = [], np.zeros((n, 6), dtype=np.int64), 0
         for i, label in enumerate(stream.labels):
             wek, head, _pack, mid, pack_prog = output._class_templates(label, n, progress,
@@ -139,12 +179,11 @@ class CompiledWire:
             parts += [wek, head, mid]
             at = int(toff[i, 3])
         tpl = np.frombuffer(b"".join(parts) or b"\0", dtype=np.uint8).copy()
-        fb = bufs[0]
+        fb = packing.bufs[0]
         lik_at = np.array([_offset_in(fb, lik), n], dtype=np.int64)
         prog_at = np.array([0, 0] if progress is None else
                            [_offset_in(fb, progress), len(progress)], dtype=np.int64)
-        return cls(stream, output, address, dim, bufs, lay, tpl, toff, lik_at, prog_at,
-                   frames.enabled, kind)
+        return cls(stream, output, address, dim, packing, tpl, toff, lik_at, prog_at, kind)
 
     def step(self, rx: np.ndarray, n: int) -> int:
         """The datagram ``rx[:n]`` through the stream (see

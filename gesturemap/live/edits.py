@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data import label_for_number
+from ..data import hand_over, label_for_number
 from ..errors import GesturemapError
 
 #: The most classes takes and corrections create while running (over OSC: "outputs N" then a
@@ -50,7 +50,6 @@ class TakeEdits:
     _log_event: Any
     resets: dict[str, int]
     _gesture: Any
-    _gesture_t: Any
     _onset_given: Any
     _count_error: Any
     _is_regression: Any
@@ -132,7 +131,6 @@ class TakeEdits:
 
     def _clear_gesture(self) -> None:
         self._gesture.clear()
-        self._gesture_t.clear()
 
     def correction_label(self, label: Any) -> Any:
         """The label a correction adds its take under. An empty label means "that was
@@ -175,8 +173,8 @@ class TakeEdits:
         if not self._gesture:
             raise GesturemapError("correct: no gesture since the last reset or take")
         label = self.correction_label(label)
-        inputs = np.array(self._gesture)
-        times = np.array(self._gesture_t) - self._gesture_t[0]
+        inputs, times = self._gesture.frames()
+        inputs = hand_over(inputs)  # a copy of its own: the take keeps it, uncopied again
         # refused (a label the project cannot take), the gesture stays for another try
         take = self._add_correction(inputs, label, times, token)
         self._clear_gesture()

@@ -47,9 +47,11 @@ from ..project.lock import FolderHold
 from ..sources.base import FrameQueue
 from ..utils.faults import RateLimitedLog, raise_mode
 from ..utils.scheduling import priorities_now, realtime_allowed, realtime_wanted, schedule_threads
+from .compiled import pack
 from .edits import TakeEdits
-from .frame_path import FramePath, model_stream
+from .frame_path import FramePath, load_output_check, model_stream
 from .health import Health, Percentiles
+from .last_gesture import GESTURE_FRAMES, LastGesture
 from .notices import Notices
 from .prepare import preparation_message
 from .recording import Recording
@@ -97,10 +99,6 @@ OWN_ADDRESSES = frozenset(a for a in DEFAULT_ADDRESSES.values()
 
 #: How often the engine thread publishes an :class:`EngineSnapshot` (per second).
 SNAPSHOT_HZ = 30.0
-
-#: Frames of the last gesture kept for a correction (about 80 s at 100 frames/s).
-GESTURE_FRAMES = 8192
-
 
 #: OSC address that resets the model streams (a gesture starts).
 RESET_ADDRESS = "/gesturemap/reset"
@@ -175,6 +173,22 @@ def _suggestion_of(job: Any) -> tuple[str, str, str]:
     except Exception as exc:  # noqa: BLE001 - takes the model cannot train on: said why
         return "", "", f"no suggestion: {exc}"
     return ("" if value["label"] is None else value["label"]), value["hint"], value["reason"]
+
+
+def ready_stream(job: Any) -> Any:
+    """A finished training job's model's own stream, packed for the compiled path
+    (:func:`~gesturemap.live.compiled.pack`), made on the trainer's thread as the job ends
+    (None: no model, or none could be made): building and packing a stream allocates and
+    copies every array it holds, work that would otherwise fall between two frames as the
+    engine swaps the model in."""
+    try:
+        if not job.done() or job.cancelled:
+            return None
+        stream = job.result(timeout=0).stream()
+        pack(stream)
+    except Exception:  # noqa: BLE001 - the engine thread makes it then, as before
+        return None
+    return stream
 
 
 class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Health, FrameWire,
@@ -301,8 +315,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         self._take_label: Any = None
         self._take_t0 = 0.0
         # the frames since the last reset or take: what "that was X" relabels (bounded)
-        self._gesture: deque[Any] = deque(maxlen=GESTURE_FRAMES)
-        self._gesture_t: deque[float] = deque(maxlen=GESTURE_FRAMES)
+        self._gesture = LastGesture(GESTURE_FRAMES)
         self._init_corrections(), self._init_notices()
         self._init_rehearsals(), self._restore_switches(), self._init_saving()
         self._train_job: Any = None
@@ -406,6 +419,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             # some 0.4 s, which held that frame and every packet behind it; their stamps,
             # taken when the source reads them, were late by as much in the session log)
             all_below(np.empty(0), 1.0)
+        load_output_check()  # a regression's first frame: not loaded there either
         from .trainer import Trainer
 
         # With real-time scheduling the frame path preempts training wherever it runs, so
@@ -672,9 +686,12 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             if cancelled.is_set():
                 self.command("_trained", None, *asked)
                 return
+            def done(j: Any) -> None:  # the trainer's thread: the new model's stream made here
+                j.stream = ready_stream(j)
+                self.command("_trained", j, *asked)
+
             try:
-                self._train_job = job = self.trainer.train_project(
-                    self.project, on_done=lambda j: self.command("_trained", j, *asked))
+                self._train_job = job = self.trainer.train_project(self.project, on_done=done)
                 if cancelled.is_set():
                     job.cancel()
             except Exception as exc:
@@ -763,7 +780,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             self.project.pipeline = job.pipeline
         self.project.check_verifier(model)  # a verifier that no longer fits: removed, said
         self._note_left_out(model)
-        self._set_model(model)
+        self._set_model(model, ready=getattr(job, "stream", None))
         self._start_pipeline(self.project.input_dim)
         self.trainings, self.training_failed = self.trainings + 1, None
         self.trainings_interpreted += bool(getattr(job, "interpreted", False))
@@ -999,9 +1016,12 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         """The project's spotting settings (None: spotting is off)."""
         return (getattr(self.project, "model", None) or {}).get("spotting")
 
-    def _set_model(self, model: Any, stream: Any = None) -> None:
+    def _set_model(self, model: Any, stream: Any = None, ready: Any = None) -> None:
         """Run with ``model`` from the next frame on, through ``stream`` when given (one
-        made ahead, off the frame path), else a stream of the project's settings."""
+        made ahead, off the frame path), else a stream of the project's settings: ``ready``,
+        when given, is ``model.stream()`` made ahead (:func:`ready_stream`), taken wherever
+        the model's own stream is wanted, so that the swap builds no stream between two
+        frames."""
         before = getattr(self, "model", None)
         same, self.model = model is before, model
         # with a "spotting" setting the stream also spots gestures (Result.event)
@@ -1009,16 +1029,19 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         if stream is not None:
             self.stream = stream
         elif model is not None and spotting is not None and self._spotting_waits:
-            self.stream = model.stream()  # spots once the kernels are prepared
+            # spots once the kernels are prepared
+            self.stream = model.stream() if ready is None else ready
         elif model is not None and spotting is not None and self._threads:
             # running: the spotter (its calibration, its kernels loaded) is prepared on the
             # I/O thread, never on the frame path. Meanwhile a new model answers with its own
             # stream; the same model with other settings keeps the stream it runs, so a
             # spotter goes on spotting (by the old settings) until the new one takes over
             if not (same and self.stream is not None):
-                self.stream = model.stream()
+                self.stream = model.stream() if ready is None else ready
             self._io.put(lambda: self.command(
                 "_spotting_ready", model, model_stream(self.project, model, warm=True)))
+        elif ready is not None and spotting is None:
+            self.stream = ready
         else:
             self.stream = model_stream(self.project, model, warm=True)
         if self.synth is not None:  # one-shots fire on spotted gestures, not on likelihoods
@@ -1307,8 +1330,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
               feats: Any) -> None:
         """The frame kept (gesture, take, log, onset), then, unless ``lean`` sent them, its
         feature frames through the stream and their replies; the timing counters."""
-        self._gesture.append(values)
-        self._gesture_t.append(t_in)
+        self._gesture.append(values, t_in)
         if self.recording and not self.recording_off:
             self._record(values, t_in)
         if self._rehearsal_armed:

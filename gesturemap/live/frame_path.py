@@ -19,7 +19,7 @@ import numpy as np
 
 from ..features.pipeline import all_below
 
-__all__ = ["FramePath", "channel_names", "model_stream"]
+__all__ = ["FramePath", "channel_names", "load_output_check", "model_stream"]
 
 
 def channel_names(project: Any, input_dim: int) -> list[str]:
@@ -43,6 +43,18 @@ def model_stream(project: Any, model: Any, *, warm: bool = False) -> Any:
     from ..models.spotting.core import spotting_stream
 
     return spotting_stream(model, spotting, warm=warm)
+
+
+def load_output_check() -> None:
+    """Load the kernel that checks a regression output for NaN and infinities
+    (:meth:`FramePath.answer`) now, off the frame path. A Result's arrays are read-only, and
+    numba keeps a read-only array's specialisation of a kernel apart from a writable one's
+    (which the pipeline loads as it starts): left to the first frame a regression answered,
+    its load from numba's cache held that frame 4-8 ms, behind a model loading its own
+    kernels on another thread (a scene's) up to 66 ms."""
+    frozen = np.zeros(1)
+    frozen.flags.writeable = False
+    all_below(frozen, math.inf)
 
 
 class FramePath:

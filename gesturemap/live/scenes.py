@@ -31,6 +31,7 @@ import numpy as np
 from ..errors import GesturemapError
 from ..models.base import frame_dim
 from ..outputs.osc import OSCOutput
+from .compiled import pack
 from .frame_path import model_stream
 
 log = logging.getLogger("gesturemap.live.scenes")
@@ -174,7 +175,12 @@ class SceneRuntime:
         return settings
 
     def _stream(self, scene: Any) -> Any:
-        return model_stream(SimpleNamespace(model=scene.model), scene.trained, warm=True)
+        """A stream for a recall of ``scene`` (I/O thread), packed for the compiled path
+        here: the recall, or the end of its fade, then installs it with no packing between
+        two frames."""
+        stream = model_stream(SimpleNamespace(model=scene.model), scene.trained, warm=True)
+        pack(stream)
+        return stream
 
     def prepare(self) -> None:
         """Every scene's streams and outputs (I/O thread); the engine takes them between two

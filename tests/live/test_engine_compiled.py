@@ -332,3 +332,65 @@ def test_a_sensor_source_on_its_own_address_takes_the_compiled_path(dataset, tmp
         assert c_stats["frames_compiled"] == 0 and c_stats["compiled"] == "off"
     else:
         assert c_stats["frames_compiled"] >= len(frames) // 2, c_stats["frames_compiled"]
+
+
+@pytest.mark.parametrize("trainer", ["process", "thread"])
+def test_a_retrained_model_is_swapped_in_with_no_stream_built_between_two_frames(
+        dataset, tmp_path, monkeypatch, trainer):
+    """A retrain's model comes with its stream made and packed for the compiled path on the
+    trainer's side (``ready_stream``): the swap between two frames only installs it. Built
+    there, the stream and its packing (every array allocated and copied) held the frame
+    after the swap about a millisecond, 2 ms with the thread trainer."""
+    from gesturemap.live import compiled
+    from gesturemap.live.engine import Engine
+    from gesturemap.models.hhmm import HHMMStream
+
+    monkeypatch.setenv("GESTUREMAP_COMPILED", "1")
+    swapping = threading.local()
+    during_swap: list[str] = []
+
+    def traced(real, what):  # noqa: ANN001, ANN202
+        def call(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            if getattr(swapping, "on", False):
+                during_swap.append(what)
+            return real(*args, **kwargs)
+        return call
+
+    def swap(self, *args):  # noqa: ANN001, ANN002, ANN202
+        swapping.on = True
+        try:
+            return real_swap(self, *args)
+        finally:
+            swapping.on = False
+
+    real_swap = Engine._cmd__trained
+    monkeypatch.setattr(Engine, "_cmd__trained", swap)
+    monkeypatch.setattr(compiled, "_packed", traced(compiled._packed, "packed"))
+    monkeypatch.setattr(HHMMStream, "__init__", traced(HHMMStream.__init__, "stream"))
+    _hhmm_project(dataset, tmp_path / "proj")
+    rx, engine, tx = _engine(tmp_path / "proj", None)
+    engine.stop()  # (the helper's engine trains with a thread: one of each kind here)
+    engine = Engine(Project.load(tmp_path / "proj"), osc_in=("127.0.0.1", 0),
+                    osc_out=("127.0.0.1", rx.getsockname()[1]), trainer=trainer).start()
+    target = ("127.0.0.1", engine.osc_port)
+    frames = np.concatenate([rec.inputs for rec in dataset][:2])[:40]
+    try:
+        before = engine.stream
+        engine.command("train")
+        deadline = time.monotonic() + 60
+        while engine.trainings == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert engine.trainings == 1
+        for k, f in enumerate(frames):
+            tx.sendto(_msg(f), target)
+            _wait_frame(engine, k)
+        stats = engine.stats()
+        stream, wire = engine.stream, engine._wire
+    finally:
+        engine.stop()
+        tx.close()
+        rx.close()
+    assert stream is not before and isinstance(stream, HHMMStream)
+    assert wire is not None and wire.stream is stream  # the compiled path follows the new one
+    assert during_swap == []  # nothing built or packed while the frames waited
+    assert stats["frames_out"] == len(frames) and stats["errors"] == 0

@@ -306,6 +306,44 @@ def test_a_burst_of_recalls_never_builds_streams_on_the_frame_path(tmp_path, sta
     assert built_on and set(built_on) == {"gesturemap-io"}  # never the engine thread
 
 
+@pytest.mark.parametrize("fade_s", [0.0, 0.2], ids=["cut", "crossfade"])
+def test_a_recall_and_the_end_of_its_fade_pack_no_stream_between_two_frames(
+        tmp_path, stage, monkeypatch, fade_s):
+    """A scene's streams are packed for the compiled path on the I/O thread as they are
+    made: the recall (or, with a crossfade, the end of the fade) installs the stream and
+    encodes its reply templates, nothing more. Packed on the engine's side, every recall
+    held the first frame after it 1-2 ms (and the end of each fade another millisecond)."""
+    import threading
+
+    from gesturemap.live import compiled
+
+    packed_on: list[str] = []
+    real = compiled._packed
+
+    def traced(items):  # noqa: ANN001, ANN202
+        packed_on.append(threading.current_thread().name)
+        return real(items)
+
+    monkeypatch.setattr(compiled, "_packed", traced)
+    project = _project(tmp_path / "p", {"left": _classifier("a", "b"),
+                                        "right": _classifier("b", "a")}, fade_s=fade_s)
+    s = stage(project)
+    assert s.frame() == (1.0,)
+    packed_on.clear()  # (the project's own stream, packed as the engine was made)
+    s.control("right")
+    assert s.frame() == (2.0,)
+    deadline = time.monotonic() + 5.0
+    while isinstance(s.engine.stream, CrossfadeStream):
+        assert time.monotonic() < deadline, "the fade never ended"
+        assert s.frame() == (2.0,)
+        time.sleep(0.005)
+    assert s.frame() == (2.0,)
+    wire = s.engine._wire
+    assert wire is not None and wire.stream is s.engine.stream  # the compiled path's again
+    wait_for(lambda: packed_on)  # the stream the I/O thread made for the next recall
+    assert set(packed_on) == {"gesturemap-io"}  # never the thread answering the frames
+
+
 def test_a_training_asked_for_before_a_recall_never_replaces_the_recalled_scene(tmp_path):
     """Train in one scene, recall another before the training is done: the training (of the
     mapping left) is cancelled and said; the recalled scene plays its own model, and the
