@@ -233,3 +233,19 @@ def warm() -> None:
     wire_step(HHMM, np.zeros(16, dtype=np.uint8), 0, z8, 0, zf, zf, zi, np.zeros(1, np.bool_),
               np.zeros((1, 7), dtype=np.int64), False, zi, zi, z8, np.zeros((1, 6), np.int64),
               0.0, z8, np.zeros(3, dtype=np.int64))
+
+
+def ready_stream(job: Any) -> Any:
+    """A finished training job's model's own stream, packed for the compiled path
+    (:func:`pack`), made on the trainer's (or the searcher's) thread as the job ends
+    (None: no model, or none could be made): building and packing a stream allocates and
+    copies every array it holds, work that would otherwise fall between two frames as the
+    engine swaps the model in."""
+    try:
+        if not job.done() or job.cancelled:
+            return None
+        stream = job.result(timeout=0).stream()
+        pack(stream)
+    except Exception:  # noqa: BLE001 - the engine thread makes it then, as before
+        return None
+    return stream

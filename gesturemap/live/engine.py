@@ -47,7 +47,7 @@ from ..project.lock import FolderHold
 from ..sources.base import FrameQueue
 from ..utils.faults import RateLimitedLog, raise_mode
 from ..utils.scheduling import priorities_now, realtime_allowed, realtime_wanted, schedule_threads
-from .compiled import pack
+from .compiled import ready_stream
 from .edits import TakeEdits
 from .frame_path import FramePath, load_output_check, model_stream
 from .health import Health, Percentiles
@@ -173,22 +173,6 @@ def _suggestion_of(job: Any) -> tuple[str, str, str]:
     except Exception as exc:  # noqa: BLE001 - takes the model cannot train on: said why
         return "", "", f"no suggestion: {exc}"
     return ("" if value["label"] is None else value["label"]), value["hint"], value["reason"]
-
-
-def ready_stream(job: Any) -> Any:
-    """A finished training job's model's own stream, packed for the compiled path
-    (:func:`~gesturemap.live.compiled.pack`), made on the trainer's thread as the job ends
-    (None: no model, or none could be made): building and packing a stream allocates and
-    copies every array it holds, work that would otherwise fall between two frames as the
-    engine swaps the model in."""
-    try:
-        if not job.done() or job.cancelled:
-            return None
-        stream = job.result(timeout=0).stream()
-        pack(stream)
-    except Exception:  # noqa: BLE001 - the engine thread makes it then, as before
-        return None
-    return stream
 
 
 class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Health, FrameWire,
@@ -1019,7 +1003,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     def _set_model(self, model: Any, stream: Any = None, ready: Any = None) -> None:
         """Run with ``model`` from the next frame on, through ``stream`` when given (one
         made ahead, off the frame path), else a stream of the project's settings: ``ready``,
-        when given, is ``model.stream()`` made ahead (:func:`ready_stream`), taken wherever
+        when given, is ``model.stream()`` made ahead (:func:`~gesturemap.live.compiled.ready_stream`), taken wherever
         the model's own stream is wanted, so that the swap builds no stream between two
         frames."""
         before = getattr(self, "model", None)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import GesturemapError
+from .compiled import ready_stream
 
 
 def search_basis(project: Any) -> tuple[Any, ...]:
@@ -87,11 +88,14 @@ class BackgroundSearch:
         self.search_status = {"state": "searching", "budget_s": settings["budget_s"],
                               "margin": settings["margin"], "started": time.time()}
 
+        def done(j: Any) -> None:  # the searcher's thread: the winner's stream made here
+            j.stream = ready_stream(j)
+            self.command("_searched", j, basis, settings["margin"])
+
         def send() -> None:
             try:
                 self._search_job = self._ensure_searcher().search_project(
-                    self.project, settings["budget_s"],
-                    on_done=lambda j: self.command("_searched", j, basis, settings["margin"]))
+                    self.project, settings["budget_s"], on_done=done)
             except Exception as exc:
                 self._count_error(exc, "search")
                 if self._search_basis is basis:
@@ -178,7 +182,7 @@ class BackgroundSearch:
             if job.pipeline is not None:
                 self.project.pipeline = job.pipeline
             self.project.check_verifier(winner)  # one over another family: removed, said
-            self._set_model(winner)
+            self._set_model(winner, ready=getattr(job, "stream", None))
             self._start_pipeline(self.project.input_dim)
             self.searches_swapped += 1
             status["state"] = "swapped"

@@ -19,6 +19,7 @@ from gesturemap.live.compiled import CompiledWire
 from gesturemap.outputs.osc import OSCOutput
 from gesturemap.project import Project
 
+from .swap_trace import trace_swap
 from .test_engine_lean import _engine, _received, _same, _same_logs, _wait_frame
 
 
@@ -341,32 +342,11 @@ def test_a_retrained_model_is_swapped_in_with_no_stream_built_between_two_frames
     trainer's side (``ready_stream``): the swap between two frames only installs it. Built
     there, the stream and its packing (every array allocated and copied) held the frame
     after the swap about a millisecond, 2 ms with the thread trainer."""
-    from gesturemap.live import compiled
     from gesturemap.live.engine import Engine
     from gesturemap.models.hhmm import HHMMStream
 
     monkeypatch.setenv("GESTUREMAP_COMPILED", "1")
-    swapping = threading.local()
-    during_swap: list[str] = []
-
-    def traced(real, what):  # noqa: ANN001, ANN202
-        def call(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            if getattr(swapping, "on", False):
-                during_swap.append(what)
-            return real(*args, **kwargs)
-        return call
-
-    def swap(self, *args):  # noqa: ANN001, ANN002, ANN202
-        swapping.on = True
-        try:
-            return real_swap(self, *args)
-        finally:
-            swapping.on = False
-
-    real_swap = Engine._cmd__trained
-    monkeypatch.setattr(Engine, "_cmd__trained", swap)
-    monkeypatch.setattr(compiled, "_packed", traced(compiled._packed, "packed"))
-    monkeypatch.setattr(HHMMStream, "__init__", traced(HHMMStream.__init__, "stream"))
+    during_swap = trace_swap(monkeypatch, "_cmd__trained")
     _hhmm_project(dataset, tmp_path / "proj")
     rx, engine, tx = _engine(tmp_path / "proj", None)
     engine.stop()  # (the helper's engine trains with a thread: one of each kind here)

@@ -59,6 +59,18 @@ def _wait(predicate, timeout):
     return False
 
 
+def _searching_engine(reference_dir, project):
+    """The reference test frames, a receiver, ``project``'s engine started (over loopback,
+    the process trainer and searcher) and a socket to send it frames."""
+    x = np.load(reference_dir / "data" / "X_test.npy").astype(np.float64)
+    rx = _Receiver()
+    engine = Engine(project, osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", rx.port),
+                    trainer="process")
+    engine.start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    return x, rx, engine, tx
+
+
 def test_search_runs_beside_the_engine_and_never_stops_its_frames(reference_dir):
     """While the search runs (in its own process), frames keep being answered over OSC and
     the engine's counters advance; then the search reports what it chose, truthfully."""
@@ -68,12 +80,7 @@ def test_search_runs_beside_the_engine_and_never_stops_its_frames(reference_dir)
     # and there was no current score to compare with.
     model = {"kind": "hhmm", "params": {"states": 6}, "auto": {"budget_s": 60, "margin": 0.0}}
     project = _reference_project(reference_dir, model)
-    x = np.load(reference_dir / "data" / "X_test.npy").astype(np.float64)
-    rx = _Receiver()
-    engine = Engine(project, osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", rx.port),
-                    trainer="process")
-    engine.start()
-    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    x, rx, engine, tx = _searching_engine(reference_dir, project)
     try:
         assert engine.searcher is not None  # started with the engine: the project asks
         engine.command("train")
@@ -389,4 +396,43 @@ def test_a_search_made_out_of_date_by_a_command_is_stopped_at_once(reference_dir
         assert engine.search_status["state"] == "discarded" and engine.model is model_before
     finally:
         engine.stop()
+    assert engine.errors == 0
+
+
+def test_a_search_winner_is_swapped_in_with_no_stream_built_between_two_frames(
+        reference_dir, monkeypatch):
+    """The search's winner comes with its stream made and packed for the compiled path on the
+    searcher's side, as a retrain's model does: the swap between two frames only installs
+    it (built there, the stream and its packing held the frame after the swap). The real
+    search process, swapping an HHMM over a GMM too regularised to tell the classes apart."""
+    from gesturemap.models.hhmm import HHMMStream
+
+    from .swap_trace import trace_swap
+
+    monkeypatch.setenv("GESTUREMAP_COMPILED", "1")
+    during_swap = trace_swap(monkeypatch, "_cmd__searched")
+    model = {"kind": "gmm", "params": {"gaussians": 1, "relative_regularization": 5.0},
+             "auto": {"budget_s": 60, "margin": 0.0}}
+    project = _small_project(reference_dir, model)
+    x, rx, engine, tx = _searching_engine(reference_dir, project)
+    try:
+        engine.command("train")
+        assert engine.done_training.wait(180), "the quick retrain never came back"
+        engine.command("start_running")
+        assert _wait(lambda: (engine.search_status or {}).get("state") not in
+                     (None, "searching"), 180), engine.search_status
+        status = engine.search_status
+        before = engine.frames_out
+        for row in x[:20]:
+            tx.sendto(_msg("/wek/inputs", *map(float, row)), ("127.0.0.1", engine.osc_port))
+        assert _wait(lambda: engine.frames_out >= before + 20, 20)
+        stream, wire = engine.stream, engine._wire
+    finally:
+        engine.stop()
+        tx.close()
+        rx.sock.close()
+    assert status["state"] == "swapped", status
+    assert engine.model.kind == "hhmm" and isinstance(stream, HHMMStream)
+    assert wire is not None and wire.stream is stream  # the compiled path runs the winner
+    assert during_swap == []  # nothing built or packed while the frames waited
     assert engine.errors == 0
