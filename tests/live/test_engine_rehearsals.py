@@ -224,8 +224,8 @@ def test_a_second_value_to_the_rehearsal_message_is_refused_with_its_form(tmp_pa
 
 
 def test_a_take_and_a_rehearsal_never_record_the_same_frames(tmp_path):
-    """Over OSC (a pedal, a controller: stage mode), as in the window: a take does not start
-    while a rehearsal records, nor a rehearsal while a take records. Otherwise the take's
+    """Over OSC (a pedal, a controller: stage mode), as in the window: a take (or a
+    correction) does not start while a rehearsal records, nor a rehearsal while a take records. Otherwise the take's
     gesture would be in the rehearsal as ordinary movement, the spotter finding it counted as
     a false trigger, and the take would retrain the model the rehearsal audits."""
     import socket
@@ -259,6 +259,9 @@ def test_a_take_and_a_rehearsal_never_record_the_same_frames(tmp_path):
         engine.command("start_recording", "left")  # the window's, a pedal's
         wait_for(lambda: refused("start_recording") == 1)
         assert not engine.recording
+        tx.sendto(msg("/gesturemap/correct", "right"), target)  # no gesture: ordinary movement
+        wait_for(lambda: refused("correct") == 1)
+        assert "rehearsal is being recorded" in engine.stats()["refused"]["correct"][1]
         send_frames(10)
         tx.sendto(msg("/gesturemap/rehearsal", 0), target)
         wait_for(lambda: any(v[1] == "kept" for v in engine.stats()["rehearsals"].values()))
