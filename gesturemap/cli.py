@@ -599,8 +599,22 @@ def _listening(engine: object, sensor: object) -> str:
     if sensor.settings is None:  # Wekinator's port only
         return f"{ports} for {sensor.describe()} ({sensor.origin})"
     if sensor.settings.get("transport") == "osc":
-        return f"{ports} for {sensor.describe()}, {origin}"
+        return f"{ports} for {sensor.describe()}, {origin}{_network_asked(sensor.settings, ports)}"
     return f"{sensor.describe()}, {origin}{f'; Wekinator OSC on {ports}' if ports else ''}"
+
+
+def _network_asked(settings: dict, ports: str) -> str:
+    """For the start-up line: a sensor saved to listen on the network (the window asked the
+    person first) that listens on this machine alone, because a project file never opens a
+    port by itself. Without it the phone's packets never arrive and nothing says why."""
+    from .sources.osc import is_loopback
+
+    host = str(settings.get("host") or "127.0.0.1")
+    if is_loopback(host) or not ports or ports.startswith(f"{host}:"):
+        return ""
+    port = settings.get("port")
+    return (f" (saved for {host}, the network: a project file never opens it;"
+            f" --osc-in {host}:{port if port is not None else 'PORT'} does)")
 
 
 def _running(model: object, output_names: object = None) -> str:

@@ -247,3 +247,31 @@ def test_a_home_folder_the_shell_left_as_typed_is_the_home_folder(tmp_path):
                           capture_output=True, text=True, timeout=120, env=env, cwd=here)
     assert "the project has 0 take(s)" in done.stderr, done.stderr  # it found the project
     assert list(here.iterdir()) == []
+
+
+def test_an_argument_a_command_would_ignore_is_refused(tmp_path, capsys):
+    """`scene DIR list NAME` and `restore DIR --list ID`: the name or the id would be ignored
+    (every scene listed, nothing restored), so the command says so with exit code 2 rather
+    than act as if it had been heard."""
+    from gesturemap.cli import EXIT_USAGE, main
+    from gesturemap.project import Project
+
+    project = Project(classes=["a"], model={"kind": "gmm", "params": {"gaussians": 1}})
+    project.add_take(np.random.default_rng(0).normal(size=(20, 2)), "a")
+    project.train()
+    project.save_scene("verse")
+    project.save(tmp_path / "p")
+    project.remove_take(project.takes[0].id)
+    project.save(tmp_path / "p")
+    trash = Project.load(tmp_path / "p").trash()
+    assert len(trash) == 1
+    capsys.readouterr()
+
+    assert main(["scene", str(tmp_path / "p"), "list", "verse"]) == EXIT_USAGE
+    assert "takes no NAME" in capsys.readouterr().err
+    assert main(["restore", str(tmp_path / "p"), *trash, "--list"]) == EXIT_USAGE
+    assert "--list only lists" in capsys.readouterr().err
+    assert Project.load(tmp_path / "p").trash() == trash  # nothing restored
+
+    assert main(["scene", str(tmp_path / "p"), "list"]) == 0
+    assert "0\tverse\tgmm" in capsys.readouterr().out

@@ -32,6 +32,9 @@ def restore(args: argparse.Namespace) -> int:
     from ..project import Project
     from ..project.lock import holder
 
+    if args.list and args.takes:  # a take id beside --list would be ignored: restored? listed?
+        raise SystemExit(f"gesturemap restore: --list only lists the trash and restores "
+                         f"nothing; leave out the take ids ({' '.join(args.takes)}) or --list")
     project = Project.load(args.dir)
     trash = project.trash()
     if args.list:

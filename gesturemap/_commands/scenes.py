@@ -35,6 +35,9 @@ def scene(args: argparse.Namespace) -> int:
     from ..project import Project
 
     if args.action == "list":
+        if args.name:  # `scene DIR list verse` would list them all: the name said nothing
+            raise SystemExit(f"gesturemap scene: list shows every scene and takes no NAME "
+                             f"({args.name!r}); leave it out")
         project = Project.load(args.dir)
         print(f"{args.dir}: {counted(len(project.scenes), 'scene')} (crossfade "
               f"{project.scene_fade_s:g} s)")

@@ -137,9 +137,12 @@ def suggest_next_take(model: Any, dataset: Any, *, folds: int = 10, seed: int = 
 
 def too_few_classes(labels: list[Any]) -> NextTake:
     """No suggestion: fewer than two classes (``labels``) to compare."""
-    what = "no take yet" if not labels else f"only {labels[0]} so far"
-    return NextTake(None, "", f"{what}: record another gesture, then the takes can be "
-                    "compared", tuple(1.0 for _ in labels), tuple(labels))
+    if not labels:  # "another gesture" would suggest one is there already
+        reason = "no take yet: record two gestures or more, then their takes can be compared"
+    else:
+        reason = (f"only {labels[0]} so far: record another gesture, then the takes can be "
+                  "compared")
+    return NextTake(None, "", reason, tuple(1.0 for _ in labels), tuple(labels))
 
 
 def suggest_from_reviews(dataset: Any, reviews: Any) -> NextTake:

@@ -45,6 +45,7 @@ class TakeEdits:
     stream: Any
     path: Any
     session_log: Any
+    rehearsing: bool
     _log_backlog: list[tuple[Any, ...]] | None
     _log_backlog_inputs: int
     _log_event: Any
@@ -165,6 +166,9 @@ class TakeEdits:
         if self.recording:  # its frames would be in two takes of two classes
             raise GesturemapError("correct: a take is being recorded; stop it first (or delete "
                                   "it and correct the gesture after)")
+        if self.rehearsing:  # ordinary movement: its frames never become a take
+            raise GesturemapError("correct: a rehearsal is being recorded, and its frames "
+                                  "never become a take; stop it first (/gesturemap/rehearsal 0)")
         if self._is_regression():  # a take of it needs the outputs it was meant to give
             raise GesturemapError(
                 "correct: this project maps gestures to outputs "

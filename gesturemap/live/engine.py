@@ -112,6 +112,10 @@ SUGGEST_WAIT_S = 60.0
 
 #: ``/gesturemap/suggestion``'s reason when a training came while it was worked out.
 TAKES_CHANGED = "no suggestion: the takes changed while it was worked out; ask again"
+#: Its reason when a training came first, the takes and settings as they were (a client
+#: sending ``train`` after ``suggest``): the suggestion gave way, nothing changed.
+TRAINING_FIRST = ("no suggestion: a training started while it was worked out and went first; "
+                  "ask again")
 
 
 #: a command's signature, read once (control messages arrive on a source's receiving thread)
@@ -210,6 +214,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     _suggest_cancel: threading.Event | None = None
     #: when the suggestion under way was asked for (-inf: none is)
     _suggest_asked = -math.inf
+    #: what the suggestion under way read of the project (:func:`_training_read`)
+    _suggest_read: Any = None
     #: rows held for a session log being opened (None: none is): input frames among them,
     #: and the frames beyond what it holds
     _log_backlog: list[tuple[Any, ...]] | None = None
@@ -815,6 +821,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         if now - self._suggest_asked < SUGGEST_WAIT_S:
             return  # one under way: its answer answers this one too (a client asking again)
         self._suggest_asked = now
+        self._suggest_read = _training_read(self.project)
         from ..evaluation.quality import copy_of, settings_of
 
         # the takes as they are now (a tuple of frozen takes) and the settings
@@ -841,6 +848,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
 
     def _cmd__suggested(self, label: str, hint: str, reason: str) -> None:
         self._suggest_asked = -math.inf  # answered: the next request is worked out again
+        if reason == TAKES_CHANGED and _training_read(self.project) == self._suggest_read:
+            reason = TRAINING_FIRST  # cancelled by a training of the very same takes
         self.last_suggestion = (label, hint, reason)
         self.output.send_texts("suggestion", label, hint, reason)
 

@@ -63,6 +63,7 @@ class Recording:
     stream: Any
     recording: bool
     running: bool
+    rehearsing: bool
     current_label: Any
     current_outputs: Any
     resets: dict[str, int]
@@ -111,6 +112,7 @@ class Recording:
     def _cmd_start_recording(self, *args: Any) -> None:
         """Start a take of class ``args[0]`` (else the class set last; none set yet: class 1,
         Wekinator's default). A take under way ends first, its frames kept."""
+        self._no_take_while_rehearsing("start_recording")
         if args:
             self.current_label = args[0]
         if not self._is_regression() and self.current_label is None:
@@ -132,6 +134,7 @@ class Recording:
             raise GesturemapError("startDtwRecording: only a DTW project records gestures so; "
                                   "this one records with outputs N and startRecording "
                                   "(Wekinator ignores startDtwRecording there)")
+        self._no_take_while_rehearsing(f"startDtwRecording {number}")
         label = self.label_for_number(number)
         # an imported Wekinator project names each of its gestures' messages: those are its
         # gestures (a new project names none, and each number recorded becomes one)
@@ -166,8 +169,18 @@ class Recording:
         if self._dtw_project():
             raise GesturemapError("startRecording: a DTW project records a gesture with "
                                   "startDtwRecording N (Wekinator ignores startRecording there)")
+        self._no_take_while_rehearsing("startRecording")
         self._take_model_outputs()
         self._record_stopping_running()
+
+    def _no_take_while_rehearsing(self, command: str) -> None:
+        """Refuse a take while a rehearsal records (``/gesturemap/rehearsal 1``, a pedal): the
+        same frames would be a take and ordinary movement at once, so the audit would count
+        the gesture performed for the take as a false trigger of the spotter, and the take
+        would retrain the model the rehearsal audits. The window refuses its Space alike."""
+        if self.rehearsing:
+            raise GesturemapError(f"{command}: a rehearsal is being recorded, and its frames "
+                                  "never become a take; stop it first (/gesturemap/rehearsal 0)")
 
     def _take_model_outputs(self) -> None:
         """The model's last answer made the values recorded, when it answered a frame since

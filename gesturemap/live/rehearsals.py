@@ -54,6 +54,7 @@ class KeptRehearsals:
     _errlog: Any
     _unsaved_rehearsals: list[Any]
     _save_failed: Any
+    recording: bool
 
     def _init_rehearsals(self) -> None:
         #: token -> [name, "kept" | "removed" | why it failed] (replaced whole: stats() reads it)
@@ -89,6 +90,12 @@ class KeptRehearsals:
                                   "starts recording a rehearsal, /gesturemap/rehearsal 0 stops "
                                   "and keeps it in the project")
         if on:
+            if self.recording and not self._rehearsal_armed:
+                # a take's frames are a gesture: in the rehearsal, they would be ordinary
+                # movement the spotter is wrong to find (as the window refuses it too)
+                raise GesturemapError("rehearsal 1: a take is being recorded, and a rehearsal "
+                                      "is ordinary movement, never a take; stop the take "
+                                      "first")
             self._folder_or_refuse()
             self._rehearsal_armed = True
             self.rehearsals_started += 1

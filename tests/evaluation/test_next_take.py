@@ -150,3 +150,15 @@ def test_the_project_report_carries_the_suggestion(folds):
     report = project_quality(project, folds=folds).to_dict()
     assert report["next_take"]["label"] == "c"
     assert suggest_for_project(project, folds=folds).label == "c"
+
+
+def test_fewer_than_two_classes_say_what_to_record():
+    """No suggestion without two classes to compare: with none yet, the reason asks for two
+    gestures (not for "another" one, as if one were there); with one, for another."""
+    none = gm.suggest_next_take(gm.GMM(gaussians=1), gm.Dataset())
+    assert none.label is None and "record two gestures" in none.reason
+    assert "another" not in none.reason
+    ds = gm.Dataset()
+    ds.add(np.random.default_rng(0).normal(size=(20, 2)), label="circle")
+    one = gm.suggest_next_take(gm.GMM(gaussians=1), ds)
+    assert one.label is None and one.reason.startswith("only circle so far: record another")

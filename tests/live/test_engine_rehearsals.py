@@ -221,3 +221,66 @@ def test_a_second_value_to_the_rehearsal_message_is_refused_with_its_form(tmp_pa
     finally:
         engine.stop()
         tx.close()
+
+
+def test_a_take_and_a_rehearsal_never_record_the_same_frames(tmp_path):
+    """Over OSC (a pedal, a controller: stage mode), as in the window: a take (or a
+    correction) does not start while a rehearsal records, nor a rehearsal while a take records. Otherwise the take's
+    gesture would be in the rehearsal as ordinary movement, the spotter finding it counted as
+    a false trigger, and the take would retrain the model the rehearsal audits."""
+    import socket
+
+    from tests.stage_helpers import osc_message as msg
+
+    engine, folder = _engine(tmp_path, osc_in=("127.0.0.1", 0))
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    wek = "/wekinator/control/"
+    try:
+        target = ("127.0.0.1", engine.osc_port)
+        takes = len(engine.project.takes)
+
+        def refused(name: str) -> int:
+            return engine.stats()["refused"].get(name, [0])[0]
+
+        def send_frames(n: int) -> None:
+            before = engine.frames_in
+            for i in range(n):
+                tx.sendto(msg("/wek/inputs", float(i), 0.5), target)
+            wait_for(lambda: engine.frames_in == before + n)
+
+        tx.sendto(msg("/gesturemap/rehearsal", 1), target)
+        wait_for(lambda: engine.rehearsing)
+        send_frames(10)
+        tx.sendto(msg(wek + "outputs", 2.0), target)
+        tx.sendto(msg(wek + "startRecording"), target)  # Wekinator's
+        wait_for(lambda: refused("wek_start_recording") == 1)
+        assert "rehearsal is being recorded" in engine.stats()["refused"]["wek_start_recording"][1]
+        assert not engine.recording
+        engine.command("start_recording", "left")  # the window's, a pedal's
+        wait_for(lambda: refused("start_recording") == 1)
+        assert not engine.recording
+        tx.sendto(msg("/gesturemap/correct", "right"), target)  # no gesture: ordinary movement
+        wait_for(lambda: refused("correct") == 1)
+        assert "rehearsal is being recorded" in engine.stats()["refused"]["correct"][1]
+        send_frames(10)
+        tx.sendto(msg("/gesturemap/rehearsal", 0), target)
+        wait_for(lambda: any(v[1] == "kept" for v in engine.stats()["rehearsals"].values()))
+        (kept,) = kept_rehearsals(folder)
+        assert len(read_stream_file(kept)[0]) == 20  # every frame, and no take of them
+        assert len(engine.project.takes) == takes
+
+        tx.sendto(msg(wek + "startRecording"), target)
+        wait_for(lambda: engine.recording)
+        send_frames(10)
+        tx.sendto(msg("/gesturemap/rehearsal", 1), target)
+        wait_for(lambda: refused("rehearsal") == 1)
+        assert "a take is being recorded" in engine.stats()["refused"]["rehearsal"][1]
+        assert not engine.rehearsing and engine.recording  # the take goes on
+        send_frames(10)
+        tx.sendto(msg(wek + "stopRecording"), target)
+        wait_for(lambda: len(engine.project.takes) == takes + 1)
+        assert len(engine.project.takes[-1].inputs) == 20
+        assert kept_rehearsals(folder) == [kept] and engine.stats()["errors"] == 0
+    finally:
+        engine.stop()
+        tx.close()

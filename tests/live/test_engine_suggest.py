@@ -8,7 +8,7 @@ import socket
 import numpy as np
 import pytest
 
-from gesturemap.live.engine import TAKES_CHANGED, Engine
+from gesturemap.live.engine import TAKES_CHANGED, TRAINING_FIRST, Engine
 from gesturemap.project import Project
 from tests.stage_helpers import float_msg, osc_messages, osc_receiver, wait_for
 from tests.stage_helpers import osc_message as msg
@@ -100,7 +100,8 @@ def _bigger_project() -> Project:
 
 def test_the_training_process_answers_and_a_training_cancels_it():
     """The suggestion is worked out in the training process, as trainings are; a training
-    asked right after it cancels it (its takes are out of date) instead of waiting behind it."""
+    asked right after it cancels it instead of waiting behind it, and the reason says why: a
+    training of the same takes went first, or the takes changed meanwhile."""
     rx = osc_receiver()
     engine = Engine(_bigger_project(), osc_in=("127.0.0.1", 0), osc_out=rx.getsockname(),
                     trainer="process").start()
@@ -115,8 +116,20 @@ def test_the_training_process_answers_and_a_training_cancels_it():
         tx.sendto(msg("/gesturemap/suggest"), target)
         tx.sendto(msg("/wekinator/control/train"), target)
         (label, _hint, reason), = _suggestions(rx, timeout=60)
-        assert (label, reason) == ("", TAKES_CHANGED)
+        assert (label, reason) == ("", TRAINING_FIRST)  # the takes did not change
         wait_for(lambda: engine.trainings == trainings + 1, 60)
+
+        # a correction while it is worked out: a take more, and its training
+        frames = engine.frames_in
+        for k in range(40):
+            tx.sendto(float_msg("/wek/inputs", np.sin(k / 7), np.cos(k / 5)), target)
+        wait_for(lambda: engine.frames_in == frames + 40, 60)
+        tx.sendto(msg("/gesturemap/suggest"), target)
+        tx.sendto(msg("/gesturemap/correct", "b"), target)
+        (label, _hint, reason), = _suggestions(rx, timeout=60)
+        assert len(engine.project.takes) == 17
+        assert (label, reason) == ("", TAKES_CHANGED)
+        wait_for(lambda: engine.trainings == trainings + 2, 60)
         assert engine.stats()["errors"] == 0
     finally:
         engine.stop()
