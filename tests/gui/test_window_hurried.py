@@ -79,7 +79,9 @@ def test_renaming_the_class_being_recorded_takes_the_take_along(qtbot, tmp_path)
     _settled(qtbot, window)
     assert [str(c) for c in window.project.classes] == ["circle", "slide", "zigzag"]
     assert _labels(window) == ["circle", "circle", "slide", "slide", "slide"]
-    assert {t.id for t in window.project.takes} <= _on_disk(folder)
+    # every take saved (the engine's save goes on after the window saw the take: waited for)
+    qtbot.waitUntil(lambda: {t.id for t in window.project.takes} <= _on_disk(folder),
+                    timeout=10000)
     window.close()
 
 
@@ -103,7 +105,9 @@ def test_deleting_the_class_being_recorded_takes_the_take_along(qtbot, tmp_path,
     # the two swipes in the project's trash (the take under way dropped)
     qtbot.waitUntil(lambda: len(list((folder / "trash").glob("take-*.npz"))) == 2,
                     timeout=10000)
-    assert {t.id for t in window.project.takes} <= _on_disk(folder)
+    # every take saved (the engine's save goes on after the window saw the take: waited for)
+    qtbot.waitUntil(lambda: {t.id for t in window.project.takes} <= _on_disk(folder),
+                    timeout=10000)
     window.close()
 
 
