@@ -187,15 +187,25 @@ def review_takes(dataset: Any, model: Any, *, folds: int = 10, seed: int = 0,
 def assign_folds(y: np.ndarray, k: int, seed: int) -> np.ndarray:
     """Fold of each take: each class's takes, shuffled, dealt round-robin from a running
     offset (so folds stay balanced and a class with two takes or more is never held out
-    whole)."""
+    whole). The classes are dealt in the order of their first take, not of their codes in
+    ``y``: those follow the sorted names, and renaming a class would then deal (and review)
+    the same takes differently."""
     rng = np.random.default_rng(seed)
     out = np.zeros(len(y), dtype=np.int64)
     start = 0
-    for c in np.unique(y):
+    for c in np.argsort(first_takes(y, int(y.max()) + 1 if len(y) else 0)):
         idx = rng.permutation(np.nonzero(y == c)[0])
         out[idx] = (start + np.arange(len(idx))) % k
         start = (start + len(idx)) % k
     return out
+
+
+def first_takes(y: np.ndarray, c: int) -> np.ndarray:
+    """Index of each of the ``c`` classes' first take in ``y`` (``len(y)`` for a class with
+    none): the order a choice between classes falls back on, which renaming leaves alone."""
+    first = np.full(c, len(y), dtype=np.int64)
+    np.minimum.at(first, y, np.arange(len(y)))
+    return first
 
 
 def _reviews(recordings: list[Any], labels: list[Any], y: np.ndarray, ll: np.ndarray,
@@ -282,14 +292,16 @@ def _summary(labels: list[Any], confusion: np.ndarray, honest: np.ndarray, y: np
         recall_h = np.diag(honest) / honest.sum(axis=1)
         precision_h = np.diag(honest) / honest.sum(axis=0)
     needs, advice = None, "every class is recognised from the others' takes."
-    single = [i for i in range(len(labels)) if counts[i] < 2]
+    # ties go to the class recorded first, not to the first name in sorted order
+    first = first_takes(y, len(labels))
+    single = sorted((i for i in range(len(labels)) if counts[i] < 2), key=lambda i: first[i])
     if single:
         needs = labels[single[0]]
         advice = f"{needs} has one take only: record another."
     else:
         r = np.nan_to_num(recall_h, nan=1.0)
         p = np.nan_to_num(precision_h, nan=1.0)
-        worst = min(range(len(labels)), key=lambda i: (r[i], p[i], counts[i]))
+        worst = min(range(len(labels)), key=lambda i: (r[i], p[i], counts[i], first[i]))
         if r[worst] < 1.0 or p[worst] < 1.0:
             needs = labels[worst]
             row = honest[worst].copy()

@@ -29,6 +29,8 @@ CASES = [
     ("model", {"kind": "hhmm", "params": {}, "auto": {"budget_s": "x"}}, "model.auto.budget_s"),
     ("model", {"kind": "gmm", "params": {"gaussians": "abc"}}, "model.params.gaussians"),
     ("model", {"kind": "hhmm", "params": {"states": 0}}, "model.params.states"),
+    ("model", {"kind": "hhmm", "params": {"class_params": {"a": {"states": 0}}}},
+     "model.params.class_params['a'].states"),
 ]
 
 

@@ -108,3 +108,40 @@ def test_arrays_without_labels_are_named_as_not_takes():
         gm.suggest_next_take(gm.GMM(), takes)
     with pytest.raises(TypeError, match="not a labelled take: give a gm.Dataset"):
         gm.review_takes(takes, gm.GMM())
+
+
+def _renamed(names: dict[str, str], seed: int = 4) -> gm.Dataset:
+    """The same takes (three overlapping classes, recorded interleaved) under ``names``."""
+    rng = np.random.default_rng(seed)
+    ds = gm.Dataset()
+    for _ in range(7):
+        for label, c in (("p", 0.0), ("q", 0.3), ("r", 0.6)):
+            ds.add(rng.normal(c, 1.0, size=(20, 2)), label=names[label])
+    return ds
+
+
+@pytest.mark.parametrize("model", [gm.GMM(1), gm.HHMM(states=2)], ids=["gmm", "hhmm"])
+def test_renaming_the_classes_changes_no_figure_of_the_review(model):
+    """The folds followed the classes' sorted names: renaming a class dealt the same takes
+    into other folds, and one take's suspicion went from 0.83 to 0.01."""
+    a = gm.review_takes(_renamed({"p": "a", "q": "b", "r": "c"}), model, folds=5)
+    back = {"z": "a", "y": "b", "x": "c"}  # the sorted order reversed
+    b = gm.review_takes(_renamed({"p": "z", "q": "y", "r": "x"}), model, folds=5)
+    assert [r.fold for r in a] == [r.fold for r in b]
+    assert [r.suspicion for r in a] == pytest.approx([r.suspicion for r in b], abs=1e-9)
+    assert [r.likely_label for r in a] == [back[r.likely_label] for r in b]
+    assert len({r.fold for r in a}) == 5 and max(r.suspicion for r in a) > 0.5
+
+
+def test_ties_between_classes_go_to_the_one_recorded_first():
+    """Two classes with one take each: the review and the suggestion ask for the one recorded
+    first, whatever the names' sorted order."""
+    rng = np.random.default_rng(2)
+    for first, second in (("a", "b"), ("b", "a")):
+        ds = gm.Dataset()
+        for _ in range(3):
+            ds.add(rng.normal(0.0, 1.0, size=(10, 2)), label="many")
+        ds.add(rng.normal(5.0, 1.0, size=(10, 2)), label=first)
+        ds.add(rng.normal(-5.0, 1.0, size=(10, 2)), label=second)
+        assert gm.review_takes(ds, gm.GMM(1)).summary.needs_take == first
+        assert gm.suggest_next_take(gm.GMM(1), ds).label == first

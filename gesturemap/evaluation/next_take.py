@@ -148,6 +148,8 @@ def too_few_classes(labels: list[Any]) -> NextTake:
 def suggest_from_reviews(dataset: Any, reviews: Any) -> NextTake:
     """:func:`suggest_next_take` from a review already made of ``dataset``'s takes
     (:func:`gesturemap.review_takes`, in dataset order): no training."""
+    from ..review import first_takes
+
     recordings = list(dataset)
     summary = reviews.summary
     labels = list(summary.labels)
@@ -161,8 +163,10 @@ def suggest_from_reviews(dataset: Any, reviews: Any) -> NextTake:
     runner = [_runner_up(r, index) for r in reviews]
     need = _need(y, counts, suspicion, runner)
     eligible = counts <= counts.min() + SLACK
-    # the neediest candidate; ties: the fewest takes, then the first in sorted order
-    best = min(np.nonzero(eligible)[0], key=lambda k: (-need[k], counts[k], k))
+    # the neediest candidate; ties: the fewest takes, then the class recorded first (not
+    # the first name in sorted order, which a rename would change)
+    first = first_takes(y, len(labels))
+    best = min(np.nonzero(eligible)[0], key=lambda k: (-need[k], counts[k], first[k]))
     label = labels[best]
     hint, reason = _hint(best, labels, recordings, y, counts, suspicion, runner,
                          summary.confusion)

@@ -503,6 +503,25 @@ class BaseModel:
                         key,
                         "one of " + ", ".join(self.class_overridable),
                     )
+            self._check_class_values(label, over)
+
+    def _check_class_values(self, label: Any, over: dict[str, Any]) -> None:
+        """Check a class's overrides as the shared settings are checked (the same message,
+        naming the class): a hand-edited ``"states": 0`` for one class is refused where the
+        settings arrive, not by the next training, on stage."""
+        if not over:
+            return
+        as_shared = copy.copy(self)
+        for key, value in over.items():
+            setattr(as_shared, key, value)
+        as_shared.class_params = None
+        try:
+            for hook in ("_check_common", "_check_params"):
+                check = getattr(as_shared, hook, None)
+                if check is not None:
+                    check()
+        except GesturemapError as error:
+            raise type(error)(f"class_params[{label!r}].{error}") from None
 
     def check_class_lengths(self, label: Any, lengths: Sequence[int]) -> None:
         """Raise :class:`~gesturemap.errors.GesturemapError` if a class ``label`` whose takes

@@ -347,7 +347,9 @@ def _model_settings(model: Any) -> dict[str, Any]:
     except GesturemapError as error:  # named as the file holds it: model.params.gaussians
         text = str(error)
         name = text.split(":", 1)[0]
-        where = f"model.params.{text}" if name in params else f"model params: {text}"
+        # a class's override is named as class_params['circle'].states
+        where = (f"model.params.{text}" if name.split("[", 1)[0] in params
+                 else f"model params: {text}")
         raise type(error)(where) from None
     out = {"kind": kind, "params": params}
     if model.get("spotting") is not None:

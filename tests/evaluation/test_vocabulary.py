@@ -212,3 +212,20 @@ def test_the_only_take_of_a_class_is_said_not_judged(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "no take could be judged: every class has a single take" in text
     assert "0 trainings" not in text and "100%" not in text
+
+
+def test_renaming_the_classes_changes_no_figure_of_the_guide():
+    """The guide's cross-validation dealt takes into folds by the classes' sorted names."""
+    rng = np.random.default_rng(5)
+    takes = [(kind, take(kind, rng) + rng.normal(0.0, 0.4, size=(len(T), 2)))
+             for _ in range(6) for kind in SHAPES]
+    guides = []
+    for rename in ({k: k for k in SHAPES}, {k: f"{9 - i}" for i, k in enumerate(SHAPES)}):
+        ds = gm.Dataset()
+        for kind, x in takes:
+            ds.add(x, label=rename[kind])
+        guides.append(gm.vocabulary_guide(gm.GMM(gaussians=1), ds, folds=4))
+    a, b = guides
+    assert a.threshold == pytest.approx(b.threshold)
+    assert [d.margin for d in a.takes] == pytest.approx([d.margin for d in b.takes])
+    assert [d.score for d in a.takes] == pytest.approx([d.score for d in b.takes])

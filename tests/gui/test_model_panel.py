@@ -414,6 +414,10 @@ def test_outputs_written_by_hand_show_back_exactly(qtbot):
      "both 0"),
     ("hhmm", {"states": 0}, "states: got 0; expected an integer >= 1"),
     ("hhmm", {"covariance": "spherical"}, "covariance: got 'spherical'"),
+    ("hhmm", {"class_params": {"circle": {"states": 0}}},
+     "class_params['circle'].states: got 0; expected an integer >= 1"),
+    ("gmm", {"class_params": {"circle": {"gaussians": 0}}},
+     "class_params['circle'].gaussians: got 0"),
     ("per_output", {"outputs": [{"kind": "gmm", "params": {"gaussians": 0}}]},
      "outputs[0].params: gaussians: got 0"),
 ])

@@ -46,6 +46,12 @@ BAD = [
     ("model.onset", {"treshold": 1.0}, "model.onset"),
     ("model.auto", {"budget_s": "x"}, "model.auto.budget_s"),
     ("model.auto", {"margin": -1}, "model.auto.margin"),
+    # a class's own settings are checked as the shared ones: they were only refused by a retrain
+    ("model.params", {"class_params": {"a": {"states": 0}}}, "model.params.class_params['a'].states"),
+    ("model.params", {"class_params": {"a": {"covariance": "round"}}},
+     "model.params.class_params['a'].covariance"),
+    ("model.params", {"class_params": {"a": {"absolute_regularization": -1.0}}},
+     "model.params.class_params['a'].absolute_regularization"),
 ]
 
 
