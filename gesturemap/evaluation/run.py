@@ -221,7 +221,7 @@ def _project_preparer(project: Any) -> Preparer:
         train.fit_pipeline()
         test, kept = None, []
         for i in test_index:  # one by one: a take too short for the pipeline is not tested
-            with silencing_warnings():  # (this thread's only: folds run on threads)
+            with silencing_warnings():  # (this thread's only: a review runs beside trainings)
                 one = part(train.pipeline, [i]).dataset()
             if test is None:
                 test = Dataset(one.input_names, one.output_names if one.is_bimodal else None)
