@@ -9,13 +9,14 @@ DIR`` prints it and, with ``--plots``, draws it; the window's Quality panel show
 from __future__ import annotations
 
 import json
-import warnings
 from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..utils.thread_warnings import recording_warnings
 
 __all__ = ["QualityReport", "project_quality", "reviewed_takes", "snapshot",
            "suggest_for_project"]
@@ -174,8 +175,7 @@ def reviewed_takes(project: Any, model: Any = None) -> tuple[Any, Any, list[str]
     ids = [t.id for t in project.takes]
     copy = snapshot(project)
     copy.fit_pipeline()  # on every take: the reviewed take's own frames are in its statistics
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with recording_warnings() as caught:  # (this thread's only: a review runs on a thread)
         dataset = copy.dataset()
     takes = list(copy.takes)
     if len(dataset) != len(takes):  # takes the pipeline turned into no frame were left out

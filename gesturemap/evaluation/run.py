@@ -29,7 +29,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +38,7 @@ import numpy as np
 from ..data import Dataset
 from ..errors import FormatError, GesturemapError
 from ..utils.storage import load_npz
+from ..utils.thread_warnings import silencing_warnings
 from ..utils.validation import Described, validation_error
 from .metrics import FRACTIONS, checkpoints
 from .report import Report
@@ -221,8 +221,7 @@ def _project_preparer(project: Any) -> Preparer:
         train.fit_pipeline()
         test, kept = None, []
         for i in test_index:  # one by one: a take too short for the pipeline is not tested
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with silencing_warnings():  # (this thread's only: a review runs beside trainings)
                 one = part(train.pipeline, [i]).dataset()
             if test is None:
                 test = Dataset(one.input_names, one.output_names if one.is_bimodal else None)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..utils.thread_warnings import silencing_warnings
 from ..utils.validation import Described, validation_error
 
 __all__ = ["leave_one_group_out", "stratified_kfold"]
@@ -38,8 +39,6 @@ def stratified_kfold(labels: Sequence[Any], folds: int, seed: int = 0) -> list[n
     list of numpy.ndarray of int
         Sorted test indices of each fold.
     """
-    import warnings
-
     from sklearn.model_selection import StratifiedKFold
 
     n = len(labels)
@@ -62,8 +61,7 @@ def stratified_kfold(labels: Sequence[Any], folds: int, seed: int = 0) -> list[n
         raise validation_error(
             "folds", folds, f"at most the takes of the largest class ({largest})", hint)
     splitter = StratifiedKFold(n_splits=int(folds), shuffle=True, random_state=seed)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="The least populated class")
+    with silencing_warnings("The least populated class"):  # (a review runs on a thread)
         return [np.sort(test) for _, test in splitter.split(np.zeros(n), y)]
 
 

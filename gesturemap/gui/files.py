@@ -16,6 +16,7 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from ..project import Project
+from ..utils.thread_warnings import recording_warnings
 from .recent import RecentProjects
 
 __all__ = ["WindowFiles", "load_project", "wait_drawing"]
@@ -302,8 +303,8 @@ def load_project(folder: str | Path) -> tuple[Project, list[str]]:
     """:meth:`Project.load`, and what it left out as it opened (a damaged take's files...),
     which it warns about: said to the person (:meth:`WindowFiles.say_left_out`), not only in
     the terminal."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    # this thread's only: a review or a training may be warning on another thread meanwhile
+    with recording_warnings() as caught:
         project = Project.load(folder)
     notes = []
     for w in caught:

@@ -33,6 +33,7 @@ from ..project.settings import search_settings
 from ..utils.children import ctrl_c_kept_from_children, helper_context, in_this_environment
 from ..utils.frame_budget import note_frame_cost
 from ..utils.terminal import WARNINGS_PREFIX, StderrWriter, plain_warnings
+from ..utils.thread_warnings import recording_warnings
 from .codec import decode, encode
 
 # one environment change at a time (the interpreted worker's start sets a variable for it)
@@ -182,9 +183,9 @@ def _telling_warnings(fit: Callable[[], tuple[BaseModel, Any]]) -> tuple[BaseMod
     a musician at the window does not read. Deprecations and numerical noise (every warning
     that is no UserWarning) are not the musician's concern. Every warning is said on the
     terminal as before, whether the training succeeds or fails."""
-    with warnings.catch_warnings(record=True) as caught:
-        # every one, each time: a retraining that warns again is told again
-        warnings.simplefilter("always")
+    # every one, each time (a retraining that warns again is told again), of this thread only:
+    # fits run on the engine's training and search threads at once
+    with recording_warnings() as caught:
         try:
             model, pipeline = fit()
         finally:

@@ -18,12 +18,12 @@ from __future__ import annotations
 import logging
 import math
 import time
-import warnings
 from typing import Any
 
 import numpy as np
 
 from ..errors import GesturemapError, TrainingCancelled
+from ..utils.thread_warnings import silencing_warnings
 from . import _hmm_kernels as _k
 from ._standardize import StandardizingStream, fit_standardization
 from .base import (
@@ -144,8 +144,7 @@ def _baum_welch(hmm: Any, x: np.ndarray, lengths: np.ndarray, start: tuple, iter
     level = hmm_log.level
     hmm_log.setLevel(logging.CRITICAL)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with silencing_warnings():  # (this thread's only: classes train on threads at once)
             try:
                 out = _em(hmm, x, lengths, start, iterations, tol, cancel)
                 if out["stopped"] != "not finite":

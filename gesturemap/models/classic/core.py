@@ -25,13 +25,13 @@ refuses (use :meth:`ClassicModel.predict_outputs`).
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ...errors import GesturemapError
+from ...utils.thread_warnings import recording_warnings
 from .._filter import DECISION_WINDOW
 from .._standardize import StandardizingStream, fit_standardization
 from ..base import (
@@ -155,8 +155,8 @@ class ClassicModel(BaseModel):
             # gestures x 60 channels): say what it is doing meanwhile
             progress(0.0, f"training {type(self).__name__} on {len(z):,} frames of "
                           f"{z.shape[1]} inputs")
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        # (this thread's only: a fit may run beside others on the engine's threads)
+        with recording_warnings() as caught:
             if d_out:
                 outputs = np.vstack([c.outputs for c in classes])[keep]
                 arrays = self._fit_regressor(z, np.ascontiguousarray(outputs))
