@@ -38,12 +38,7 @@ def test_apply_to_the_synth_is_in_view_at_1280_by_780(qtbot, tmp_path):
     It now stays under the scrolled part."""
     from PySide6 import QtWidgets
 
-    window = MainWindow(default_project(), autosave_dir=tmp_path / "autosave", osc_in=None,
-                        trainer="thread", engine="thread", audio=False)
-    qtbot.addWidget(window)
-    window._ask_save = lambda: "discard"
-    window.resize(1280, 780)
-    window.show()
+    window = _window_at_1280_by_780(qtbot, tmp_path)
     window.audio_error = ("cannot open audio device 'Scarlett 2i2' at 48000 Hz, 2 channels, "
                           "block 128: Invalid device. Output devices: 0: system, 1: pulse, "
                           "2: default, 3: hdmi, 4: dmix")  # a long notice over the page
@@ -63,12 +58,7 @@ def test_the_rehearsal_buttons_are_readable_at_1280(qtbot, tmp_path):
     wide as its label needs."""
     from PySide6 import QtWidgets
 
-    window = MainWindow(default_project(), autosave_dir=tmp_path / "autosave", osc_in=None,
-                        trainer="thread", engine="thread", audio=False)
-    qtbot.addWidget(window)
-    window._ask_save = lambda: "discard"
-    window.resize(1280, 780)
-    window.show()
+    window = _window_at_1280_by_780(qtbot, tmp_path)
     window.tabs.setCurrentWidget(window.rehearsal)
     qtbot.wait(50)
     assert window.size().width() == 1280
@@ -78,3 +68,14 @@ def test_the_rehearsal_buttons_are_readable_at_1280(qtbot, tmp_path):
     for button in buttons:
         assert button.width() >= button.sizeHint().width(), button.text()
     window.close()
+
+
+def _window_at_1280_by_780(qtbot, tmp_path) -> MainWindow:  # noqa: ANN001
+    """The default project's window at its default size; it never asks to save."""
+    window = MainWindow(default_project(), autosave_dir=tmp_path / "autosave", osc_in=None,
+                        trainer="thread", engine="thread", audio=False)
+    qtbot.addWidget(window)
+    window._ask_save = lambda: "discard"
+    window.resize(1280, 780)
+    window.show()
+    return window
