@@ -157,6 +157,7 @@ def test_the_meter_judges_while_a_review_is_under_way(qtbot, tmp_path,
     the one quality worker, and there was no guide to check with before it, so for about
     twenty seconds the meter said nothing. The review here is held (its worker kept busy
     until the test lets it go) for as long as the meter takes."""
+    import math
     import os
     import subprocess
 
@@ -193,3 +194,13 @@ def test_the_meter_judges_while_a_review_is_under_way(qtbot, tmp_path,
             release.write("x")
     window.stop_recording()
     qtbot.waitUntil(lambda: window.quality.report is not None, timeout=120000)
+    # the review's thresholds, chosen from the takes, now calibrate the meter's guide
+    calibration = window.quality.report["calibration"]
+    assert calibration["key"] == window._takes_key()
+    qtbot.waitUntil(lambda: not window.engine.recording, timeout=10000)
+    judged = _record(qtbot, window, "zigzag", "circle")
+    typical = calibration["typical_frames"]["zigzag"]
+    share = min(calibration["thresholds"], key=lambda s: abs(s - judged["frames"] / typical))
+    assert judged["threshold"] == calibration["thresholds"][share]
+    assert judged["score"] == pytest.approx(
+        1 / (1 + math.exp(-judged["margin"] / calibration["scale"])), rel=1e-9)
