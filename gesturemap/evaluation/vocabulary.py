@@ -509,6 +509,33 @@ def vocabulary_guide(model: Any, dataset: Any, *, rehearsal: Any = None, folds: 
                            trainings, ordinary, thresholds, typical_frames)
 
 
+def uncalibrated_guide(model: Any, dataset: Any) -> VocabularyGuide:
+    """A guide without the cross-validation: ``model`` (unfitted, copied) fitted once on
+    ``dataset``'s takes, the :data:`DEFAULT_THRESHOLD` at every share of a take, the score's
+    scale from the takes' margins in sample. For checks wanted before
+    :func:`vocabulary_guide` is done (seconds of trainings); its takes are not judged."""
+    recordings = list(dataset)
+    if len({r.label for r in recordings}) < 2:
+        raise GesturemapError(f"dataset: {len({r.label for r in recordings})} class(es); the "
+                              "vocabulary guide compares classes: record takes of two "
+                              "gestures or more")
+    fitted = type(model)(**model.get_params()).fit(dataset)
+    labels = list(fitted.labels_)
+    per_frame = _per_frame(fitted)
+    margins = []
+    for r in recordings:
+        x = np.asarray(r.inputs, dtype=np.float64)
+        pf = np.asarray(fitted.log_likelihood(x), dtype=np.float64) / (
+            len(x) if per_frame else 1.0)
+        own = _own(labels, r.label)
+        margins.append(pf[own] - np.max(np.delete(pf, own)))
+    typical = np.abs(np.asarray(margins))
+    typical = typical[np.isfinite(typical)]
+    scale = float(np.median(typical)) / 4 if len(typical) else 1.0
+    scale = scale if scale > 0 and math.isfinite(scale) else 1.0
+    return VocabularyGuide(fitted, labels, DEFAULT_THRESHOLD, scale, [], [], 0)
+
+
 def guide_for_project(project: Any, *, folds: int = 10, seed: int = 0, cancel: Any = None
                       ) -> tuple[VocabularyGuide, list[str]]:
     """:func:`vocabulary_guide` for a project's takes (through its own pipeline, with its own

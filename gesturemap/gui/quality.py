@@ -14,7 +14,8 @@
   nearest class, and a warning when it collides; refreshed four times a second.
 - :class:`QualityWorker` runs them all in a worker process (:mod:`.quality_jobs`), and the
   rehearsal audits (:mod:`.rehearsal_jobs`): never on the GUI thread, never on the engine's
-  frame path. The second opinions trained from a rehearsal (a minute or more) have a worker
+  frame path. The meter's checks have a worker of their own, so that they never wait behind a
+  review. The second opinions trained from a rehearsal (a minute or more) have a worker
   of their own, so that reviews and explanations do not wait for them. The GUI polls the
   futures on its timer.
 """
@@ -51,6 +52,12 @@ class QualityWorker:
     Jobs are submitted from the GUI thread and polled with :meth:`poll`; at most one review
     and one explanation are in flight, a newer request replacing a waiting one (and the
     review under way then comes back as nothing: it is of takes since changed).
+
+    The distinctness meter's checks have a worker process of their own, with a guide of its
+    own (one training, :func:`quality_jobs.prepare_meter`): in the reviews' worker they
+    waited behind a review — its ten or more trainings, twenty seconds after a window
+    opened — and the meter judged nothing meanwhile. The review's thresholds calibrate it
+    when they come.
     """
 
     def __init__(self) -> None:
@@ -62,6 +69,10 @@ class QualityWorker:
         self._explain: cf.Future | None = None
         self._distinct: cf.Future | None = None
         self._distinct_take = 0  # the take the check under way is for
+        #: the meter's worker, started on the first take's preparation
+        self._meter_pool: cf.ProcessPoolExecutor | None = None
+        #: the takes (a payload's key) that the meter's guide was last prepared from
+        self.meter_key: Any = None
         self._audit: cf.Future | None = None
         self._next_review: dict[str, Any] | None = None
         self._closed = False
@@ -74,6 +85,8 @@ class QualityWorker:
     def request_review(self, data: dict[str, Any]) -> None:
         if self._closed:
             return
+        if self._meter_pool is not None:  # the meter follows the takes reviewed
+            self.prepare_meter(data)
         if self._review is not None and not self._review.done():
             self._next_review = data  # after the one under way
             return
@@ -102,10 +115,24 @@ class QualityWorker:
             return False
         if self._distinct is not None and not self._distinct.done():
             return False
-        self._distinct = _submit(self._executor(),
+        self._distinct = _submit(self._meter(),
             quality_jobs.distinct_live, np.ascontiguousarray(features), label)
         self._distinct_take = take
         return True
+
+    def _meter(self) -> cf.ProcessPoolExecutor:
+        if self._meter_pool is None:
+            self._meter_pool = _worker()
+        return self._meter_pool
+
+    def prepare_meter(self, data: dict[str, Any]) -> None:
+        """Prepare the meter's guide from ``data`` (:func:`quality_jobs.payload`) in the
+        meter's worker, unless it was prepared from the same takes (its key): checks asked
+        since wait for it there (one training), not behind a review."""
+        if self._closed or data.get("key") == self.meter_key:
+            return
+        self.meter_key = data.get("key")
+        _submit(self._meter(), quality_jobs.prepare_meter, data)  # never raises: unpolled
 
     def distinctness_pending(self, take: int) -> bool:
         """Whether a check of ``take`` asked for has not been polled back yet."""
@@ -162,6 +189,9 @@ class QualityWorker:
         if self._review is not None and self._review.done():
             review = _result(self._review)
             self._review = None
+            if review.get("calibration") is not None and self._meter_pool is not None:
+                # applied there only to a guide of the same takes
+                _submit(self._meter_pool, quality_jobs.calibrate_meter, review["calibration"])
             if self._next_review is not None:
                 # the takes changed since this review was asked for: it speaks of takes
                 # that are no longer the project's ("circle has one take only" with three
@@ -177,8 +207,8 @@ class QualityWorker:
     def close(self) -> None:
         """Stop the worker process now (a review under way is abandoned); no more jobs."""
         self._closed = True
-        pools = [p for p in (self._pool, self._long_pool) if p is not None]
-        self._pool = self._long_pool = None
+        pools = [p for p in (self._pool, self._long_pool, self._meter_pool) if p is not None]
+        self._pool = self._long_pool = self._meter_pool = None
         for pool in pools:
             _stop(pool)
 
@@ -520,6 +550,11 @@ class WhyStrip(QtWidgets.QFrame):
         self._explanation = ex
         self._render()
 
+    @property
+    def explained_key(self) -> Any:
+        """The takes (a review's key) of the model whose explanation is shown (None: none)."""
+        return self._explanation.get("key")
+
     def reset(self) -> None:
         """Another project opened: the last one's decision is not explained."""
         self._explanation, self._rejection = {}, None
@@ -580,11 +615,28 @@ class WindowQuality:
 
         self._reviewed_trainings = self.engine.trainings
         if len({t.label for t in self.project.takes}) >= 2 and not self.project.output_names:
-            self.quality_worker.request_review(payload(self.project, tag=self._opened))
+            self.quality_worker.request_review(payload(self.project, tag=self._opened,
+                                                       key=self._takes_key()))
             self.quality.show_busy()
         else:  # nothing to review: the last review, and the model it explained with, are gone
             self.quality.show_report({"error": NOT_REVIEWED})
             self.why.show_note(NOT_REVIEWED)
+
+    def _takes_key(self) -> tuple[int, int]:
+        """The takes a review or the meter's guide is of: the project's, as last trained."""
+        return self._opened, self.engine.trainings
+
+    def _prepare_meter(self) -> None:
+        """A take starts: the meter's guide is prepared for the takes trained, if it is not
+        (the first take since the window opened, say) — in its worker, at once, never after
+        the review (its worker is started here, not while the window opens)."""
+        from .quality_jobs import payload
+
+        if (self.engine.model is not None and not self.project.output_names
+                and len({t.label for t in self.project.takes}) >= 2
+                and self.quality_worker.meter_key != self._takes_key()):
+            self.quality_worker.prepare_meter(payload(self.project, tag=self._opened,
+                                                      key=self._takes_key()))
 
     def _initial_review(self) -> None:
         if (self._engine_started and self.quality.report is None
@@ -604,11 +656,17 @@ class WindowQuality:
         if review is not None and review.get("project", self._opened) == self._opened:
             self.quality.show_report(review)
             self._highlight_key = None
-        if explanation is not None and self.quality.report is not None:
+        key = self._takes_key()
+        if (explanation is not None and self.quality.report is not None
+                and explanation.get("key", key) == key):
             # (with no review, nothing is explained: an explanation asked before the classes
             # went down to one, and answered by the worker's model of the classes deleted
-            # since, would stay on the strip)
+            # since, would stay on the strip; nor by the worker's model of the takes before
+            # a retrain — asked before it, or answered before the review of the new takes
+            # retrained that model — while the monitor shows the retrained model's class)
             self.why.show_explanation(explanation)
+        if self.why.explained_key not in (None, key):
+            self.why.show_note("the retrained model is explained once its takes are reviewed…")
         # the frame the monitor shows as unknown is explained as such, never as a decision
         self.why.show_rejection(self.monitor.rejection if engine.running else None)
         self._refresh_distinctness(now)
@@ -651,6 +709,7 @@ class WindowQuality:
             self._meter_take = take
             self._distinct_at = now
             self.distinct.start(engine.current_label)
+            self._prepare_meter()
         shown = self.quality_worker.poll_distinctness()
         # a check of the last take that ends during this one is not this take's; one that
         # ends after its take stopped is (the worker may be busy with a review meanwhile)

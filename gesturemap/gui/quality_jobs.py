@@ -40,11 +40,14 @@ def lower_priority(window_pid: int | None = None) -> None:
         pass
 
 
-def payload(project: Any, folds: int = 10, tag: Any = None) -> dict[str, Any]:
-    """What :func:`review` needs, read from the window's copy of the project (plain data);
-    ``tag`` comes back in the review (which project it was about)."""
+def payload(project: Any, folds: int = 10, tag: Any = None, key: Any = None
+            ) -> dict[str, Any]:
+    """What :func:`review` and :func:`prepare_meter` need, read from the window's copy of
+    the project (plain data); ``tag`` comes back in the review (which project it was about),
+    ``key`` names the takes (a review's calibration is for the meter's guide of the same)."""
     return {
         "project": tag,
+        "key": key,
         "takes": [(np.asarray(t.inputs), t.label, None if t.times is None else
                    np.asarray(t.times)) for t in project.takes],
         "pipeline": project.pipeline.to_dict(),
@@ -61,17 +64,10 @@ def review(data: dict[str, Any]) -> dict[str, Any]:
     try:
         from ..evaluation.quality import project_quality
         from ..evaluation.vocabulary import vocabulary_guide
-        from ..features import Pipeline
-        from ..project import Project
 
-        project = Project(pipeline=Pipeline.from_dict(data["pipeline"]), model=data["model"],
-                          input_names=data["input_names"], output_names=data["output_names"])
-        for inputs, label, times in data["takes"]:
-            project.add_take(inputs, label, times=times)
-        labels = {label for _, label, _ in data["takes"]}
-        if data["output_names"] or len(labels) < 2:
-            return {"error": "the quality review needs takes of two classes or more "
-                    "(recognition)", "project": data.get("project")}
+        project = _project(data)
+        if project is None:
+            return {"error": NOT_COMPARED, "project": data.get("project")}
         report = project_quality(project, folds=int(data["folds"]))
         # the vocabulary guide: the same takes, its threshold chosen by cross-validation on
         # them; its model (fitted on every take, deterministic) is the engine's, and the
@@ -83,15 +79,76 @@ def review(data: dict[str, Any]) -> dict[str, Any]:
             _STATE.pop("guide", None)
             project.fit_pipeline()
             _STATE["model"] = project.new_model().fit(project.dataset())
+            _STATE["model_key"] = data.get("key")
             return {**report.to_dict(), "project": data.get("project"), "blurs": [],
                     "guide_error": f"{type(exc).__name__}: {exc}"}
         _STATE["model"] = guide.model
+        _STATE["model_key"] = data.get("key")  # the takes it is trained on: its explanations'
         _STATE["guide"] = guide
         return {**report.to_dict(), "project": data.get("project"),
-                "blurs": blurs(guide, report.take_ids), "guide_threshold": guide.threshold}
+                "blurs": blurs(guide, report.take_ids), "guide_threshold": guide.threshold,
+                # for the meter's guide of the same takes (:func:`calibrate_meter`)
+                "calibration": {"key": data.get("key"), "threshold": guide.threshold,
+                                "thresholds": dict(guide.thresholds), "scale": guide.scale,
+                                "typical_frames": dict(guide.typical_frames)}}
     except Exception as exc:  # reported in the panel, never raised into the window
         _STATE.pop("guide", None)
         return {"error": f"{type(exc).__name__}: {exc}", "project": data.get("project")}
+
+
+#: Why takes are not reviewed nor compared.
+NOT_COMPARED = "the quality review needs takes of two classes or more (recognition)"
+
+
+def _project(data: dict[str, Any]) -> Any:
+    """The project of a :func:`payload` (None: nothing to compare, a mapping or one class)."""
+    from ..features import Pipeline
+    from ..project import Project
+
+    labels = {label for _, label, _ in data["takes"]}
+    if data["output_names"] or len(labels) < 2:
+        return None
+    project = Project(pipeline=Pipeline.from_dict(data["pipeline"]), model=data["model"],
+                      input_names=data["input_names"], output_names=data["output_names"])
+    for inputs, label, times in data["takes"]:
+        project.add_take(inputs, label, times=times)
+    return project
+
+
+def prepare_meter(data: dict[str, Any]) -> dict[str, Any]:
+    """In the meter's worker: the guide that :func:`distinct_live` checks with, from a
+    :func:`payload` of the takes named ``data["key"]`` — the model fitted once (the engine's:
+    training is deterministic), uncalibrated (:func:`~gesturemap.evaluation.vocabulary.
+    uncalibrated_guide`) until the review of the same takes brings its thresholds
+    (:func:`calibrate_meter`). One training, where the review's cross-validation is ten or
+    more: the meter judges a take seconds after the window opens. Never raises."""
+    _STATE.pop("guide", None)  # the last takes' guide is not these takes'
+    _STATE["key"] = data.get("key")
+    try:
+        from ..evaluation.quality import reviewed_takes
+        from ..evaluation.vocabulary import uncalibrated_guide
+
+        project = _project(data)
+        if project is None:
+            return {"error": NOT_COMPARED}
+        model, dataset, _ = reviewed_takes(project)
+        _STATE["guide"] = uncalibrated_guide(model, dataset)
+        return {"key": data.get("key")}
+    except Exception as exc:  # the meter stays silent, never raised into the window
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def calibrate_meter(calibration: dict[str, Any]) -> None:
+    """In the meter's worker: the thresholds and scale that the review chose by
+    cross-validation (its ``calibration``), for the guide prepared from the same takes (its
+    key); a review of other takes changes nothing."""
+    import dataclasses
+
+    guide = _STATE.get("guide")
+    if guide is not None and calibration.get("key") == _STATE.get("key"):
+        _STATE["guide"] = dataclasses.replace(
+            guide, threshold=calibration["threshold"], thresholds=calibration["thresholds"],
+            scale=calibration["scale"], typical_frames=calibration["typical_frames"])
 
 
 def blurs(guide: Any, take_ids: list[str]) -> list[dict[str, Any]]:
@@ -104,8 +161,8 @@ def blurs(guide: Any, take_ids: list[str]) -> list[dict[str, Any]]:
 
 def distinct_live(features: np.ndarray, label: Any) -> dict[str, Any]:
     """How distinct the take being recorded is so far (``features``: its feature frames,
-    (T, D)) for its class ``label``, by the vocabulary guide of the last review
-    (:meth:`~gesturemap.VocabularyGuide.check`). ``{}`` with no guide yet; a ``note`` when
+    (T, D)) for its class ``label``, by the meter's guide (:func:`prepare_meter`,
+    :meth:`~gesturemap.VocabularyGuide.check`). ``{}`` with no guide yet; a ``note`` when
     there is nothing to compare (a new class, too few frames)."""
     guide = _STATE.get("guide")
     if guide is None:
@@ -132,7 +189,9 @@ def explain_live(times: np.ndarray, features: np.ndarray, names: list[str],
     gone from the ring, the last ``decided``), and scores them as it does (a restart takes
     each class up at any of its states: :meth:`~gesturemap.models.hhmm.HHMM.taken_up_anywhere`),
     so those are explained — then the explanation's label is the monitor's; other decisions
-    (a window, decaying evidence) the last ``frames`` (a typical take's length)."""
+    (a window, decaying evidence) the last ``frames`` (a typical take's length). Its ``key``
+    names the takes the model explaining was trained on (the last review's payload's): after
+    a retrain the window shows no explanation by the model the engine no longer plays."""
     model = _STATE.get("model")
     if model is None or len(features) == 0:
         return {}
@@ -169,7 +228,7 @@ def explain_live(times: np.ndarray, features: np.ndarray, names: list[str],
         from ..explain import explain
 
         ex = explain(model, features, channel_names=names or None)
-        return {"label": str(ex.label), "runner_up": None if ex.runner_up is None
+        return {"key": _STATE.get("model_key"), "label": str(ex.label), "runner_up": None if ex.runner_up is None
                 else str(ex.runner_up), "text": ex.text, "margin": ex.margin,
                 "drivers": ex.drivers(3), "decided_s": [ex.decided[0] / rate_hz,
                                                        ex.decided[1] / rate_hz],

@@ -140,9 +140,10 @@ class RehearsalPanel(QtWidgets.QWidget):
         self.audit_button = _button("Audit", self.audit_clicked, (
             "Replay the rehearsal through the spotter (in the background); nothing is "
             "written"))
-        self.apply_button = _button("Apply the proposed thresholds", self.apply_clicked, (
-            "Store them in the project's spotting settings (Ctrl+Z takes them back)"),
-            enabled=False)
+        # a short label: the row is squeezed at a 1280-pixel window, and a longer one clipped
+        self.apply_button = _button("Apply thresholds", self.apply_clicked, (
+            "Apply the proposed thresholds: store them in the project's spotting settings "
+            "(Ctrl+Z takes them back)"), enabled=False)
         self.second_button = QtWidgets.QPushButton("Train second opinions")
         self.second_button.setToolTip(
             "From the rehearsal file, a run-through with its gestures labelled: the context "

@@ -11,7 +11,7 @@ import pytest
 
 import gesturemap as gm
 from gesturemap.cli import main
-from gesturemap.evaluation.vocabulary import choose_threshold
+from gesturemap.evaluation.vocabulary import choose_threshold, uncalibrated_guide
 from gesturemap.project import Project
 
 T = np.linspace(0, 2 * np.pi, 50)
@@ -131,6 +131,24 @@ def test_the_guide_finds_the_take_that_blurs_its_class():
     assert guide.check(take("swipe", rng)[:30], "rise").collides
     assert not guide.check(take("rise", rng), "rise").collides
     assert guide.takes[0].to_dict()["label"] == str(ds[0].label)
+
+
+def test_the_uncalibrated_guide_checks_as_distinctness_does_at_threshold_0():
+    """The window's meter before the review (one training, no cross-validation): its check is
+    the model's own verdict at the default threshold."""
+    rng = np.random.default_rng(3)
+    ds = dataset(rng)
+    guide = uncalibrated_guide(gm.GMM(gaussians=2), ds)
+    fitted = gm.GMM(gaussians=2).fit(ds)
+    copied = take("swipe", rng)[:30]
+    d = guide.check(copied, "rise")
+    assert d.collides and d.nearest == "swipe" and d.threshold == 0.0
+    assert d.margin == pytest.approx(gm.distinctness(fitted, copied, "rise").margin)
+    assert not guide.check(take("rise", rng), "rise").collides
+    one = gm.Dataset()
+    one.add(take("rise", rng), label="rise")
+    with pytest.raises(gm.GesturemapError, match="two gestures or more"):
+        uncalibrated_guide(gm.GMM(gaussians=2), one)
 
 
 def test_the_threshold_is_the_one_that_best_predicts_misrecognitions():

@@ -148,3 +148,59 @@ def test_a_take_that_stopped_is_judged_or_said_unjudged(qtbot, tmp_path,
     qtbot.waitUntil(lambda: not engine.recording, timeout=10000)
     window._refresh_distinctness(t + 3.1)
     assert window.distinct.nearest.text() == "zigzag: the take ended before it could be judged"
+
+
+def test_the_meter_judges_while_a_review_is_under_way(qtbot, tmp_path,
+                                                      pad_driver):  # noqa: F811
+    """A take recorded right after the window opened, while the takes' first review is under
+    way, is judged: the meter's checks waited behind the review (ten trainings and more) in
+    the one quality worker, and there was no guide to check with before it, so for about
+    twenty seconds the meter said nothing. The review here is held (its worker kept busy
+    until the test lets it go) for as long as the meter takes."""
+    import math
+    import os
+    import subprocess
+
+    project, _ = mislabelled_pad_project()
+    window = open_window(qtbot, project, tmp_path / "proj")
+    window.pad_driver = pad_driver
+    window.count_in.setValue(0)
+    window.auto_train.setChecked(False)
+    worker = window.quality_worker
+    gate = tmp_path / "gate"
+    os.mkfifo(gate)
+    held = worker._executor().submit(subprocess.run, ["head", "-c", "1", str(gate)])
+    qtbot.waitUntil(lambda: window.engine.running and window._engine_started, timeout=30000)
+    window._request_review()  # the first review: behind the job holding its worker
+    try:
+        names = [window.classes.item(i).text() for i in range(window.classes.count())]
+        window.classes.setCurrentRow(names.index("zigzag"))
+        window.start_recording()
+        qtbot.waitUntil(lambda: window.engine.recording, timeout=10000)
+        pad_driver.manual = True
+        for x, y in gesture_path("circle", 60):  # a circle recorded as a zigzag
+            window.pad.move_to(x, y)
+            window.pad.tick(by_test=True)
+            qtbot.wait(10)
+        qtbot.waitUntil(lambda: window.distinct.last is not None
+                        and window.distinct.last["frames"] >= 40, timeout=60000)
+        assert worker.busy and not held.done()  # judged while the review waits
+        last = window.distinct.last
+        assert last["collides"] and last["nearest"] == "circle"
+        assert window.distinct.warning.isVisible()
+    finally:
+        pad_driver.manual = False
+        with open(gate, "w") as release:  # the review goes on
+            release.write("x")
+    window.stop_recording()
+    qtbot.waitUntil(lambda: window.quality.report is not None, timeout=120000)
+    # the review's thresholds, chosen from the takes, now calibrate the meter's guide
+    calibration = window.quality.report["calibration"]
+    assert calibration["key"] == window._takes_key()
+    qtbot.waitUntil(lambda: not window.engine.recording, timeout=10000)
+    judged = _record(qtbot, window, "zigzag", "circle")
+    typical = calibration["typical_frames"]["zigzag"]
+    share = min(calibration["thresholds"], key=lambda s: abs(s - judged["frames"] / typical))
+    assert judged["threshold"] == calibration["thresholds"][share]
+    assert judged["score"] == pytest.approx(
+        1 / (1 + math.exp(-judged["margin"] / calibration["scale"])), rel=1e-9)

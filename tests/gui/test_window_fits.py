@@ -38,12 +38,7 @@ def test_apply_to_the_synth_is_in_view_at_1280_by_780(qtbot, tmp_path):
     It now stays under the scrolled part."""
     from PySide6 import QtWidgets
 
-    window = MainWindow(default_project(), autosave_dir=tmp_path / "autosave", osc_in=None,
-                        trainer="thread", engine="thread", audio=False)
-    qtbot.addWidget(window)
-    window._ask_save = lambda: "discard"
-    window.resize(1280, 780)
-    window.show()
+    window = _window_at_1280_by_780(qtbot, tmp_path)
     window.audio_error = ("cannot open audio device 'Scarlett 2i2' at 48000 Hz, 2 channels, "
                           "block 128: Invalid device. Output devices: 0: system, 1: pulse, "
                           "2: default, 3: hdmi, 4: dmix")  # a long notice over the page
@@ -55,3 +50,32 @@ def test_apply_to_the_synth_is_in_view_at_1280_by_780(qtbot, tmp_path):
     assert apply.isVisible() and apply.visibleRegion().boundingRect() == apply.rect()
     window.grab().save(str(tmp_path / "synth-tab.png"))  # to look at when this fails
     window.close()
+
+
+def test_the_rehearsal_buttons_are_readable_at_1280(qtbot, tmp_path):
+    """The Rehearsal tab's row of buttons at 1280 pixels: "Apply the proposed thresholds" was
+    squeezed narrower than its label, which was clipped. Every button there is at least as
+    wide as its label needs."""
+    from PySide6 import QtWidgets
+
+    window = _window_at_1280_by_780(qtbot, tmp_path)
+    window.tabs.setCurrentWidget(window.rehearsal)
+    qtbot.wait(50)
+    assert window.size().width() == 1280
+    window.grab().save(str(tmp_path / "rehearsal-tab.png"))  # to look at when this fails
+    buttons = window.rehearsal.findChildren(QtWidgets.QPushButton)
+    assert window.rehearsal.apply_button in buttons
+    for button in buttons:
+        assert button.width() >= button.sizeHint().width(), button.text()
+    window.close()
+
+
+def _window_at_1280_by_780(qtbot, tmp_path) -> MainWindow:  # noqa: ANN001
+    """The default project's window at its default size; it never asks to save."""
+    window = MainWindow(default_project(), autosave_dir=tmp_path / "autosave", osc_in=None,
+                        trainer="thread", engine="thread", audio=False)
+    qtbot.addWidget(window)
+    window._ask_save = lambda: "discard"
+    window.resize(1280, 780)
+    window.show()
+    return window
