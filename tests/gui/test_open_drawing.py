@@ -59,6 +59,27 @@ class GapProbe:
         return result, self.longest
 
 
+def test_creating_a_project_on_a_slow_disk_keeps_the_window_drawing(qtbot, tmp_path,
+                                                                     monkeypatch):
+    """A new project's files are each synced to the disk as they are written: on a busy disk
+    that waited a third of a second, with the window standing still while it did."""
+    from gesturemap.project import create
+
+    real = create.create_project
+
+    def slow_disk(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        time.sleep(0.6)  # the writes' syncs, as a busy disk makes them wait
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(create, "create_project", slow_disk)
+    window = open_window(qtbot, default_project(), tmp_path / "old", audio=False)
+    probe = GapProbe(window)
+    opened, gap = probe.during(lambda: window.new_project(tmp_path / "fresh", model="gmm"))
+    assert opened and window.folder == tmp_path / "fresh" and window.engine.alive
+    assert gap < LONG_TAKES_MAX_GAP_S, f"the window stood still {gap * 1e3:.0f} ms"
+    assert "creating the project…" in probe.said
+
+
 def test_new_and_open_keep_the_window_drawing(qtbot, tmp_path):
     old = tmp_path / "old"
     window = open_window(qtbot, default_project(), old, audio=False)
